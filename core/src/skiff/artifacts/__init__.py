@@ -1,0 +1,2 @@
+"""Artifact repositories: the contract, the built-in ``file:`` repository, and resolution
+of artifact URIs (including ``runs:/``) to a repository."""

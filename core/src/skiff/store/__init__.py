@@ -1,0 +1,1 @@
+"""Store interfaces (what a tracking or registry store plugin implements) and the REST store."""

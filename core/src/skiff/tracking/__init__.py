@@ -1,0 +1,1 @@
+"""The Python tracking API: ``Client`` (alias ``MlflowClient``) and the fluent functions."""
