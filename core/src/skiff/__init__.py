@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 
-from skiff.version import VERSION as __version__
+from skiff.version import VERSION as __version__  # noqa: F401
 
 # name -> module that defines it
 _LAZY = {

@@ -1,0 +1,92 @@
+"""Test, lint and benchmark sessions. ``nox -l`` lists them.
+
+Each distribution is tested in its own virtualenv holding only core and that distribution
+(plus its ``test`` dependency group), which proves its declared dependencies are enough.
+``integration`` installs everything and runs the cross-distribution tests in ``tests/``.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from pathlib import Path
+
+import nox
+
+nox.needs_version = ">=2025.2.9"
+nox.options.default_venv_backend = "uv"
+nox.options.reuse_venv = "yes"
+nox.options.sessions = ["lint", "tests", "integration"]
+
+ROOT = Path(__file__).parent
+DISTRIBUTIONS = ["core", "server", *sorted(glob.glob("plugins/*"))]
+# Distributions every integration run installs (the README's "whole platform").
+ALL_DISTRIBUTIONS = [d for d in DISTRIBUTIONS if (ROOT / d / "pyproject.toml").exists()]
+MAX_MODULE_LINES = 600
+
+
+def _test_group(dist: str) -> list[str]:
+    pyproject = nox.project.load_toml(str(ROOT / dist / "pyproject.toml"))
+    try:
+        return list(nox.project.dependency_groups(pyproject, "test"))
+    except (KeyError, ValueError):
+        return ["pytest"]
+
+
+def _pytest_env() -> dict[str, str]:
+    return {"PYTHONDONTWRITEBYTECODE": "1", "SKIFF_TEST_CACHE": str(ROOT / ".cache" / "venvs")}
+
+
+@nox.session(python="3.11")
+@nox.parametrize("dist", [d for d in ALL_DISTRIBUTIONS if (ROOT / d / "tests").is_dir()])
+def tests(session: nox.Session, dist: str) -> None:
+    """Run one distribution's tests in a venv with only core and that distribution."""
+    requirements = ["-e", "core"] if dist == "core" else ["-e", "core", "-e", dist]
+    session.install(*requirements, *_test_group(dist))
+    session.run("python", "-m", "pytest", f"{dist}/tests", "-q", "-p", "no:cacheprovider",
+                *session.posargs, env=_pytest_env())
+
+
+@nox.session(python="3.11")
+def integration(session: nox.Session) -> None:
+    """Install every distribution and run the cross-distribution tests in tests/."""
+    args = []
+    for dist in ALL_DISTRIBUTIONS:
+        args += ["-e", dist]
+        args += _test_group(dist)
+    session.install(*args, *_test_group("."))
+    session.run("python", "-m", "pytest", "tests", "-q", "-p", "no:cacheprovider",
+                *session.posargs, env=_pytest_env())
+
+
+@nox.session(python="3.11")
+def lint(session: nox.Session) -> None:
+    """ruff, and no module over the size at which a newcomer loses the thread."""
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+    too_long = []
+    for path in sorted(ROOT.glob("**/src/**/*.py")) + sorted((ROOT / "core" / "src").glob("**/*.py")):
+        if ".nox" in path.parts or "node_modules" in path.parts:
+            continue
+        lines = path.read_text(encoding="utf-8").count("\n")
+        if lines > MAX_MODULE_LINES:
+            too_long.append(f"{path.relative_to(ROOT)}: {lines} lines")
+    if too_long:
+        session.error("Modules over %d lines:\n  %s" % (MAX_MODULE_LINES, "\n  ".join(too_long)))
+
+
+@nox.session(python="3.11", default=False)
+def bench(session: nox.Session) -> None:
+    """Benchmarks against MLflow (and FastTrackML for the server); prints ratios."""
+    args = []
+    for dist in ALL_DISTRIBUTIONS:
+        args += ["-e", dist]
+    session.install(*args, "pandas", "rich")
+    scripts = session.posargs or sorted(str(p) for p in (ROOT / "bench").glob("**/bench_*.py"))
+    for script in scripts:
+        session.run("python", script, env={"SKIFF_BENCH": "1"})
+
+
+if os.environ.get("CI") == "true":
+    # CI must never silently reuse a stale environment from a previous submission.
+    nox.options.reuse_venv = "no"
