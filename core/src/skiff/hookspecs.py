@@ -70,7 +70,7 @@ def register_flavors(register):
 def register_project_backends(register):
     """Register backends for ``skiff run -b NAME``.
 
-    ``register(name, factory)`` where ``factory()`` returns an object with
+    Called once when a project is first run or backends are listed. ``register(name, factory)`` where ``factory()`` returns an object with
     ``run(project_uri, entry_point, params, version, backend_config, tracking_uri,
     experiment_id)`` returning a submitted run. Returns nothing.
     """
@@ -80,7 +80,7 @@ def register_project_backends(register):
 def register_env_managers(register):
     """Register environment managers (local, virtualenv, uv, conda, docker).
 
-    ``register(name, factory)`` where ``factory()`` returns an environment manager.
+    Called once when a project or a model server first needs an environment. ``register(name, factory)`` where ``factory()`` returns an environment manager.
     Returns nothing.
     """
 
@@ -89,6 +89,7 @@ def register_env_managers(register):
 def register_deployment_targets(register):
     """Register deployment targets for ``skiff deployments -t NAME``.
 
+    Called once when a deployment client is first requested or targets are listed.
     ``register(name, module_path)`` where the module provides a deployment client class,
     ``run_local`` and ``target_help`` (MLflow's deployment plugin shape). Returns nothing.
     """

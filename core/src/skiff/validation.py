@@ -61,7 +61,8 @@ def validate_key_name(key, kind: str) -> None:
             f"Invalid {kind} name: '{key}'. Names may only contain alphanumerics, "
             "underscores (_), dashes (-), periods (.), spaces ( ), colon(:) and slashes (/)."
         )
-    if posixpath.normpath(key) != key or key.startswith("/"):
+    if (posixpath.normpath(key) != key or key.startswith("/") or key == "."
+            or ".." in key.split("/")):
         raise _bad(
             f"Invalid {kind} name: '{key}'. Names cannot contain path segments such as "
             "'..' or '.', nor start or end with '/' or repeat it."
