@@ -16,7 +16,8 @@ import os
 import sys
 import threading
 
-import attrs
+import dataclasses
+
 import pluggy
 
 from skiff import hookspecs
@@ -30,7 +31,7 @@ BUILTIN_PLUGINS = (
 )
 
 
-@attrs.define
+@dataclasses.dataclass
 class PluginRecord:
     """What ``skiff plugins`` and ``skiff doctor`` show about one plugin."""
 
@@ -43,7 +44,7 @@ class PluginRecord:
     error: str | None = None
 
 
-@attrs.define
+@dataclasses.dataclass
 class SkiffPluginManager:
     pm: pluggy.PluginManager
     records: dict[str, PluginRecord]
@@ -79,9 +80,9 @@ def _split_env(name: str) -> list[str] | None:
 
 
 def _entry_points():
-    from importlib.metadata import entry_points
+    from skiff._entry_points import find_entry_points
 
-    return entry_points(group=ENTRY_POINT_GROUP)
+    return find_entry_points(ENTRY_POINT_GROUP)
 
 
 def make_plugin_manager(*, entrypoints: bool = True, plugins=(), builtins: bool = True

@@ -7,7 +7,8 @@ say which distribution to install.
 
 from __future__ import annotations
 
-import attrs
+import dataclasses
+from typing import ClassVar
 
 from skiff.errors import PluginConflictError, UnsupportedURIError
 
@@ -37,17 +38,17 @@ INSTALL_HINTS = {
 }
 
 
-@attrs.define
+@dataclasses.dataclass
 class Entry:
     key: str
     factory: object
     plugin: str
 
 
-@attrs.define
+@dataclasses.dataclass
 class Registry:
     kind: str
-    entries: dict[str, Entry] = attrs.field(factory=dict)
+    entries: dict[str, Entry] = dataclasses.field(default_factory=dict)
 
     def add(self, key: str, factory, plugin: str) -> None:
         key = key.lower()
@@ -97,7 +98,7 @@ def uri_scheme(uri: str) -> str:
     return scheme.split("+", 1)[0].lower()
 
 
-@attrs.define
+@dataclasses.dataclass
 class Registries:
     tracking_stores: Registry
     registry_stores: Registry
@@ -107,7 +108,7 @@ class Registries:
     env_managers: Registry
     deployment_targets: Registry
 
-    HOOKS = {
+    HOOKS: ClassVar[dict] = {
         "tracking_stores": ("register_tracking_stores", "tracking store"),
         "registry_stores": ("register_registry_stores", "model registry store"),
         "artifact_repositories": ("register_artifact_repositories", "artifact repository"),
