@@ -16,6 +16,7 @@ from skiff.entities.metric import (
     RunTag,
 )
 from skiff.entities.paging import FileInfo, PagedList
+from skiff.entities.registry import ModelVersion, ModelVersionStatus, RegisteredModel
 from skiff.entities.run import (
     Dataset,
     DatasetInput,
@@ -43,7 +44,10 @@ __all__ = [
     "MetricWithRunId",
     "ModelInput",
     "ModelOutput",
+    "ModelVersion",
+    "ModelVersionStatus",
     "PagedList",
+    "RegisteredModel",
     "Param",
     "Run",
     "RunData",

@@ -1,20 +1,17 @@
-"""Registry methods of ``Client``, delegated to the registry store when a plugin provides
-one (the model registry lives in the store plugins and the REST store)."""
+"""Registry methods of ``Client``, delegated to the registry store (see
+``registry_client``); kept out of ``client.py`` so it stays about tracking."""
 
 from __future__ import annotations
 
 import functools
 
-REGISTRY_METHODS = frozenset()
-
 
 def bind(client, name: str):
     """A bound registry method for ``name``, or None if it is not a registry method."""
-    try:
-        from skiff.tracking import registry_client
-    except ImportError:
+    if name.startswith("_"):
         return None
-    method = getattr(registry_client, name, None)
-    if method is None or name.startswith("_"):
+    from skiff.tracking import registry_client
+
+    if name not in registry_client.__all__:
         return None
-    return functools.partial(method, client)
+    return functools.partial(getattr(registry_client, name), client)
