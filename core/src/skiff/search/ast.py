@@ -26,7 +26,8 @@ NULL_COMPARATORS = ("IS NULL", "IS NOT NULL")
 class Comparison:
     """One ``<entity>.<key> <comparator> <value>`` clause.
 
-    ``value`` is a float for metrics, an int for numeric attributes, a str for string
+    ``value`` is a float for metrics, an int for numeric attributes (a float only when the
+    number written has a fraction, e.g. ``start_time > 1.5``), a str for string
     comparisons, a tuple of str for IN / NOT IN, and None for IS [NOT] NULL.
     Attribute keys are canonical (``run_name`` for `Run Name`, ``start_time`` for created).
     """
