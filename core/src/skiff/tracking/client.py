@@ -233,6 +233,8 @@ class Client:
         return self._artifact_repo(run_id).list_artifacts(path)
 
     def download_artifacts(self, run_id, path, dst_path=None) -> str:
+        if dst_path is not None:
+            os.makedirs(dst_path, exist_ok=True)
         return self._artifact_repo(run_id).download_artifacts(path, dst_path)
 
     # -- logged models (MLflow 3.x) -------------------------------------------------------------
