@@ -42,6 +42,16 @@ _SUBMODULES = {
 __all__ = sorted(set(_LAZY) | {"__version__"})
 
 
+def _install_flavor_imports() -> None:
+    # ``import skiff.sklearn`` resolves through the flavor hook (only when asked for).
+    from skiff.flavors import install_import_hook
+
+    install_import_hook()
+
+
+_install_flavor_imports()
+
+
 def __getattr__(name: str):
     module = _LAZY.get(name)
     if module is not None:

@@ -26,6 +26,8 @@ ENTRY_POINT_GROUP = "skiff"
 
 BUILTIN_PLUGINS = (
     "skiff._builtin.local_artifacts",
+    "skiff._builtin.local_project_backend",
+    "skiff._builtin.pyfunc_flavor",
     "skiff._builtin.rest_store",
     "skiff._builtin.run_context",
 )
