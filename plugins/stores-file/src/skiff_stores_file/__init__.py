@@ -1,0 +1,1 @@
+"""Skiff's file tracking store: MLflow's ``./mlruns`` layout."""
