@@ -20,6 +20,9 @@ _LAZY = {
     "MlflowClient": "skiff.tracking.client",
     "ActiveRun": "skiff.tracking.fluent",
 }
+for _name in ("register_model", "search_registered_models", "search_model_versions",
+              "set_model_version_tag"):
+    _LAZY[_name] = "skiff.tracking._register"
 _FLUENT = (
     "set_tracking_uri get_tracking_uri is_tracking_uri_set set_registry_uri get_registry_uri "
     "set_experiment get_experiment get_experiment_by_name create_experiment delete_experiment "
@@ -28,7 +31,6 @@ _FLUENT = (
     "get_run delete_run log_param log_params log_metric log_metrics set_tag set_tags "
     "delete_tag log_artifact log_artifacts log_text log_dict log_figure log_image log_input "
     "log_inputs get_artifact_uri search_runs flush_async_logging get_parent_run "
-    "register_model"
 ).split()
 for _name in _FLUENT:
     _LAZY[_name] = "skiff.tracking.fluent"

@@ -4,10 +4,13 @@ plugin, registered model versions (``models:/<name>/<version>``, ``/<stage>``, `
 
 from __future__ import annotations
 
+import re
 import urllib.parse
 
 from skiff.errors import SkiffException
 from skiff.utils.uri import append_to_uri_path
+
+_LOGGED_MODEL_ID = re.compile(r"^m-[0-9a-f]{32}$")
 
 
 def parse_models_uri(uri: str) -> dict:
@@ -24,21 +27,19 @@ def parse_models_uri(uri: str) -> dict:
             f"Not a valid models:/ URI: {uri!r}: expected models:/<model_id>, "
             "models:/<name>/<version>, models:/<name>/<stage> or models:/<name>@<alias>")
     first = parts[0]
-    if len(parts) == 1 and "@" in first:
-        name, _, alias = first.partition("@")
+    if "@" in first:
+        name, _, alias = first.rpartition("@")
         if not name or not alias:
             raise SkiffException.invalid_parameter_value(f"Not a valid models:/ URI: {uri!r}")
-        return {"name": name, "alias": alias}
-    if len(parts) == 1 or first.startswith("m-"):
+        return {"name": name, "alias": alias, "path": "/".join(parts[1:])}
+    if len(parts) == 1 or _LOGGED_MODEL_ID.match(first):
         return {"model_id": first, "path": "/".join(parts[1:])}
-    name, second = first, parts[1]
-    if len(parts) > 2:
-        raise SkiffException.invalid_parameter_value(f"Not a valid models:/ URI: {uri!r}")
+    name, second, path = first, parts[1], "/".join(parts[2:])
     if second.isdigit():
-        return {"name": name, "version": second}
+        return {"name": name, "version": second, "path": path}
     if second.lower() == "latest":
-        return {"name": name, "stage": None}
-    return {"name": name, "stage": second}
+        return {"name": name, "stage": None, "path": path}
+    return {"name": name, "stage": second, "path": path}
 
 
 def resolve_models_uri(uri: str, tracking_uri: str | None = None,
@@ -58,6 +59,24 @@ def _resolve_registry_uri(parts: dict, uri: str, tracking_uri, registry_uri) -> 
     from skiff.tracking._stores import get_registry_store
 
     store = get_registry_store(registry_uri, tracking_uri)
+    version = _version_for(store, parts, uri)
+    location = store.get_model_version_download_uri(parts["name"], str(version))
+    return append_to_uri_path(location, parts["path"]) if parts.get("path") else location
+
+
+def get_model_version_from_uri(uri: str, registry_uri=None, tracking_uri=None):
+    """The ModelVersion a ``models:/<name>/<version|stage|latest>`` or ``@alias`` URI names."""
+    from skiff.tracking._stores import get_registry_store
+
+    parts = parse_models_uri(uri)
+    if "model_id" in parts:
+        raise SkiffException.invalid_parameter_value(
+            f"{uri!r} names a logged model, not a registered model version")
+    store = get_registry_store(registry_uri, tracking_uri)
+    return store.get_model_version(parts["name"], str(_version_for(store, parts, uri)))
+
+
+def _version_for(store, parts: dict, uri: str) -> str:
     name = parts["name"]
     if "alias" in parts:
         version = store.get_model_version_by_alias(name, parts["alias"]).version
@@ -71,7 +90,7 @@ def _resolve_registry_uri(parts: dict, uri: str, tracking_uri, registry_uri) -> 
             raise SkiffException(f"No versions of model {name!r}{where} were found (URI {uri})",
                                  "RESOURCE_DOES_NOT_EXIST")
         version = max(latest, key=lambda v: int(v.version)).version
-    return store.get_model_version_download_uri(name, str(version))
+    return version
 
 
 def logged_model_for_run(runs_uri: str):
