@@ -1,0 +1,48 @@
+"""gunicorn run in this process (no second interpreter start), app built once and shared by
+the forked workers (``preload``: nothing is created before serving, so forking is safe)."""
+
+from __future__ import annotations
+
+import shlex
+
+from skiff_server.config import ServerConfig
+
+
+def run_gunicorn(config: ServerConfig, workers: int, threads: int, extra: str | None) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    class _SkiffApplication(BaseApplication):
+        def load_config(self):
+            host = f"[{config.host}]" if ":" in config.host else config.host
+            settings = {
+                "bind": f"{host}:{config.port}",
+                "workers": workers,
+                "threads": threads,
+                "worker_class": "gthread",
+                "preload_app": True,
+                "timeout": 120,
+                "keepalive": 30,
+                "graceful_timeout": 10,
+                "accesslog": None,
+                "errorlog": "-",
+                "loglevel": "warning",
+            }
+            # gunicorn 27+ opens a control socket at one fixed path in $HOME; several
+            # servers on one machine would fight over it, and nothing here uses it.
+            if "control_socket_disable" in self.cfg.settings:
+                settings["control_socket_disable"] = True
+            for key, value in settings.items():
+                self.cfg.set(key, value)
+            if extra:
+                parser = self.cfg.parser()
+                args = parser.parse_args(shlex.split(extra))
+                for key, value in vars(args).items():
+                    if value is not None and key in self.cfg.settings and key != "args":
+                        self.cfg.set(key.lower(), value)
+
+        def load(self):
+            from skiff_server.app import create_app
+
+            return create_app(config)
+
+    _SkiffApplication().run()

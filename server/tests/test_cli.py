@@ -1,0 +1,115 @@
+"""``skiff server`` / ``skiff ui`` as real processes (gunicorn), and their options."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+from click.testing import CliRunner
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait(url: str, proc, timeout: float = 30.0) -> float:
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        assert proc.poll() is None, proc.stdout.read().decode()
+        try:
+            with urllib.request.urlopen(url, timeout=1) as r:
+                if r.status == 200:
+                    return time.monotonic() - start
+        except OSError:
+            time.sleep(0.01)
+    raise AssertionError(f"{url} not healthy in {timeout}s")
+
+
+@pytest.fixture
+def start_server(tmp_path):
+    procs = []
+
+    def start(*args):
+        port = _free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SKIFF_", "MLFLOW_"))}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "skiff_server", "server", "--port", str(port),
+             "--artifacts-destination", str(tmp_path / "art"), *args],
+            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            start_new_session=True)
+        procs.append(proc)
+        return proc, f"http://127.0.0.1:{port}"
+
+    yield start
+    for proc in procs:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+
+
+def test_server_process_serves_and_prints_its_url(start_server, tmp_path):
+    proc, url = start_server("--artifacts-only", "--static-prefix", "/skiff", "--workers", "2")
+    elapsed = _wait(url + "/skiff/health", proc)
+    assert elapsed < 10  # the < 1 s figure is measured by bench/server on a quiet machine
+    req = urllib.request.Request(url + "/skiff/api/2.0/mlflow-artifacts/artifacts/a/b.txt",
+                                 data=b"hello", method="PUT")
+    with urllib.request.urlopen(req) as r:
+        assert r.status == 200
+    assert (tmp_path / "art" / "a" / "b.txt").read_bytes() == b"hello"
+    with urllib.request.urlopen(url + "/skiff/api/2.0/mlflow-artifacts/artifacts/a/b.txt") as r:
+        assert r.read() == b"hello" and r.headers["Content-Length"] == "5"
+    os.killpg(proc.pid, signal.SIGTERM)
+    output = proc.communicate(timeout=20)[0].decode()
+    assert f"{url}/skiff" in output
+
+
+def test_commands_are_registered_through_the_plugin():
+    from skiff.cli import build_cli
+
+    cli = build_cli()
+    assert {"server", "ui"} <= set(cli.commands)
+    result = CliRunner().invoke(cli, ["ui", "--help"])
+    assert result.exit_code == 0 and "--backend-store-uri" in result.output
+    for option in ("--registry-store-uri", "--default-artifact-root", "--serve-artifacts",
+                   "--artifacts-destination", "--artifacts-only", "--host", "--port",
+                   "--workers", "--allowed-hosts", "--cors-allowed-origins",
+                   "--static-prefix", "--expose-prometheus", "--dev", "--gunicorn-opts"):
+        assert option in result.output, option
+
+
+def test_bad_options_are_usage_errors():
+    from skiff_server.cli import server
+
+    result = CliRunner().invoke(server, ["--static-prefix", "noslash"])
+    assert result.exit_code == 2 and "--static-prefix" in result.output
+    result = CliRunner().invoke(server, ["--artifacts-only", "--no-serve-artifacts"])
+    assert result.exit_code == 2
+    result = CliRunner().invoke(server, ["--dev", "--workers", "2"])
+    assert result.exit_code == 2 and "--dev" in result.output
+
+
+def test_env_twins_configure_workers(monkeypatch):
+    from skiff_server.config import ServerConfig
+
+    monkeypatch.delenv("_SKIFF_SERVER_CONFIG", raising=False)
+    monkeypatch.setenv("MLFLOW_BACKEND_STORE_URI", "sqlite:///x.db")
+    monkeypatch.setenv("SKIFF_ARTIFACTS_DESTINATION", "/data/art")
+    monkeypatch.setenv("MLFLOW_SERVER_ALLOWED_HOSTS", "a.example.com, b.example.com")
+    config = ServerConfig.from_env()
+    assert config.backend_store_uri == "sqlite:///x.db"
+    assert config.artifacts_destination == "/data/art"
+    assert config.allowed_hosts == ["a.example.com", "b.example.com"]
+    assert config.artifact_root == "mlflow-artifacts:/"
+    roundtrip = ServerConfig.coerce(__import__("json").loads(config.to_json()))
+    assert roundtrip == config
