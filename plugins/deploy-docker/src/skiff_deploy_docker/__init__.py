@@ -1,0 +1,1 @@
+"""Skiff's Docker images for models and the ``docker`` deployment target."""

@@ -1,0 +1,1 @@
+"""Skiff's SageMaker deployment target (``-t sagemaker:/<region>``)."""
