@@ -136,3 +136,27 @@ def test_plugins_command_lists_broken_plugins(monkeypatch, tmp_path):
     result = CliRunner().invoke(build_cli(), ["plugins"])
     assert result.exit_code == 0
     assert "broken" in result.output and "needs libfoo" in result.output
+
+
+def test_a_plugin_can_add_hookspecs_for_plugins_loaded_before_it(monkeypatch, tmp_path):
+    (tmp_path / "guest_plugin.py").write_text(
+        "from skiff import hookimpl\n"
+        "@hookimpl\n"
+        "def host_feature():\n"
+        "    return 'guest'\n")
+    (tmp_path / "host_specs.py").write_text(
+        "import pluggy\n"
+        "hookspec = pluggy.HookspecMarker('skiff')\n"
+        "@hookspec\n"
+        "def host_feature():\n"
+        "    'Called by the host. Returns a string.'\n")
+    (tmp_path / "host_plugin.py").write_text(
+        "from skiff import hookimpl\n"
+        "@hookimpl\n"
+        "def add_hookspecs(pluginmanager):\n"
+        "    import host_specs\n"
+        "    pluginmanager.add_hookspecs(host_specs)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    _fake_entry_points(monkeypatch, {"guest": "guest_plugin", "host": "host_plugin"})
+    manager = plugins.make_plugin_manager()
+    assert manager.hook.host_feature() == ["guest"]

@@ -23,6 +23,19 @@ import pluggy
 hookspec = pluggy.HookspecMarker("skiff")
 
 
+# -- plugins that host other plugins ------------------------------------------------------
+@hookspec(historic=True)
+def add_hookspecs(pluginmanager):
+    """Add hook specifications that a plugin defines for other plugins.
+
+    Called once while the plugin manager is built, after every plugin is registered and
+    before implementations are validated, with the ``pluggy.PluginManager``; call
+    ``pluginmanager.add_hookspecs(module)``. The server adds ``register_blueprints`` this
+    way, so the UI plugin can implement it whatever the loading order. Historic: replayed
+    to plugins registered later. Returns nothing.
+    """
+
+
 # -- stores and artifacts ----------------------------------------------------------------
 @hookspec
 def register_tracking_stores(register):

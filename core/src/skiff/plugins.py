@@ -105,6 +105,7 @@ def make_plugin_manager(*, entrypoints: bool = True, plugins=(), builtins: bool 
             pm.register(importlib.import_module(modname), modname)
             manager.records[modname] = PluginRecord(modname, modname, "skiff-core",
                                                     _core_version(), builtin=True)
+    pm.hook.add_hookspecs.call_historic(kwargs={"pluginmanager": pm})
     pm.check_pending()
     if os.environ.get("SKIFF_TRACE_PLUGINS"):
         pm.trace.root.setwriter(lambda msg: sys.stderr.write(msg))

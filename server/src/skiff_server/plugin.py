@@ -4,6 +4,13 @@ from skiff.plugins import hookimpl
 
 
 @hookimpl
+def add_hookspecs(pluginmanager):
+    from skiff_server import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
+
+
+@hookimpl
 def register_commands(cli):
     from skiff_server.cli import server, ui
 
