@@ -1,0 +1,159 @@
+"""The transfer helpers the cloud artifact plugins share (skiff.artifacts.transfer) and the
+multipart mixin's shapes."""
+
+import os
+import threading
+import time
+
+import pytest
+
+from skiff.artifacts import transfer
+from skiff.artifacts.multipart import (
+    CreateMultipartUpload,
+    MultipartUploadCredential,
+    coerce_parts,
+    require_multipart_upload,
+)
+from skiff.errors import SkiffException
+
+
+@pytest.mark.parametrize("chunks, size, expected", [
+    ([], 4, [b""]),
+    ([b"abcd"], 4, [b"abcd"]),
+    ([b"ab", b"cdef", b"g"], 4, [b"abcd", b"efg"]),
+    ([b"abcdefghij"], 3, [b"abc", b"def", b"ghi", b"j"]),
+    ([b"", b"ab", b""], 4, [b"ab"]),
+])
+def test_split_parts(chunks, size, expected):
+    assert list(transfer.split_parts(iter(chunks), size)) == expected
+
+
+def test_upload_parts_keeps_order_and_bounds_memory():
+    held = 0
+    peak = 0
+    lock = threading.Lock()
+    produced = []
+
+    def parts():
+        nonlocal held, peak
+        for i in range(20):
+            with lock:
+                held += 1
+                peak = max(peak, held)
+            produced.append(i)
+            yield bytes([i]) * 10
+
+    def upload(number, data):
+        nonlocal held
+        time.sleep(0.005)
+        with lock:
+            held -= 1
+        return number, data[0]
+
+    results, md5 = transfer.upload_parts(parts(), upload, workers=3)
+    assert results == [(n, n - 1) for n in range(1, 21)]
+    assert peak <= 3 + 2  # in flight + the one being read + the one waiting for a slot
+    import hashlib
+    assert md5.hexdigest() == hashlib.md5(b"".join(bytes([i]) * 10 for i in range(20))
+                                          ).hexdigest()
+
+
+def test_upload_parts_stops_reading_after_a_failure():
+    read = []
+
+    def parts():
+        for i in range(100):
+            read.append(i)
+            yield b"x"
+
+    def upload(number, data):
+        if number == 2:
+            raise OSError("boom")
+        time.sleep(0.01)
+
+    with pytest.raises(OSError, match="boom"):
+        transfer.upload_parts(parts(), upload, workers=2)
+    assert len(read) < 100
+
+
+def test_with_retries_backs_off_then_gives_up():
+    calls = []
+
+    def flaky():
+        calls.append(1)
+        if len(calls) < 3:
+            raise ConnectionError("reset")
+        return "ok"
+
+    assert transfer.with_retries(flaky, retryable=lambda e: isinstance(e, ConnectionError),
+                                 base_delay=0.001) == "ok"
+    assert len(calls) == 3
+    with pytest.raises(ValueError):
+        transfer.with_retries(lambda: (_ for _ in ()).throw(ValueError("no")),
+                              retryable=lambda e: False)
+    calls.clear()
+    with pytest.raises(ConnectionError):
+        transfer.with_retries(lambda: calls.append(1) or (_ for _ in ()).throw(
+            ConnectionError()), retryable=lambda e: True, attempts=2, base_delay=0.001)
+    assert len(calls) == 2
+
+
+def test_download_ranges(tmp_path):
+    data = os.urandom(100_003)
+    target = str(tmp_path / "out.bin")
+    digests = transfer.download_ranges(len(data), lambda s, e: data[s:e + 1], target,
+                                       chunk=10_000, workers=4)
+    assert open(target, "rb").read() == data and len(digests) == 11
+    with pytest.raises(OSError, match="short read"):
+        transfer.download_ranges(len(data), lambda s, e: data[s:e], str(tmp_path / "bad"),
+                                 chunk=10_000)
+    assert os.listdir(tmp_path) == ["out.bin"]  # no partial file left behind
+
+
+def test_run_parallel_raises_first_error():
+    def work(i):
+        if i == 3:
+            raise KeyError(i)
+        return i * 2
+
+    assert transfer.run_parallel(lambda i: i * 2, range(5), workers=3) == [0, 2, 4, 6, 8]
+    with pytest.raises(KeyError):
+        transfer.run_parallel(work, range(10), workers=3)
+
+
+def test_progress_bar_only_when_asked(monkeypatch, capsys):
+    monkeypatch.setenv("SKIFF_ARTIFACT_PROGRESS", "false")
+    with transfer.progress_bar(10**9, "x") as advance:
+        advance(5)
+    assert capsys.readouterr().err == ""
+    pytest.importorskip("rich")
+    monkeypatch.setenv("SKIFF_ARTIFACT_PROGRESS", "true")
+    with transfer.progress_bar(100, "Uploading model.bin") as advance:
+        advance(50)
+        advance(50)
+
+
+def test_multipart_shapes_and_refusal(tmp_path):
+    from skiff.artifacts.local import LocalArtifactRepository
+
+    created = CreateMultipartUpload("u1", [MultipartUploadCredential("http://x/1", 1)])
+    assert created.to_dict() == {"upload_id": "u1", "credentials": [
+        {"url": "http://x/1", "part_number": 1, "headers": {}}]}
+    parts = coerce_parts([{"part_number": 2, "etag": "b"}, {"part_number": 1, "etag": "a"}])
+    assert [(p.part_number, p.etag) for p in parts] == [(1, "a"), (2, "b")]
+    with pytest.raises(SkiffException) as info:
+        require_multipart_upload(LocalArtifactRepository(str(tmp_path)))
+    assert info.value.error_code == "NOT_IMPLEMENTED" and info.value.http_status == 501
+
+
+def test_stream_to_file_segment_digests(tmp_path):
+    import hashlib
+
+    data = os.urandom(25)
+    chunks = [data[:7], data[7:8], data[8:]]
+    target = str(tmp_path / "s.bin")
+    digests = transfer.stream_to_file(iter(chunks), target, segment=10)
+    assert digests == [hashlib.md5(data[i:i + 10]).digest() for i in (0, 10, 20)]
+    assert transfer.stream_to_file(iter(chunks), target).hexdigest() == hashlib.md5(
+        data).hexdigest()
+    assert open(target, "rb").read() == data

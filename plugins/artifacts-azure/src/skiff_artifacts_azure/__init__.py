@@ -1,0 +1,1 @@
+"""Skiff's wasbs:// and abfss:// artifact repositories (azure-storage-blob)."""

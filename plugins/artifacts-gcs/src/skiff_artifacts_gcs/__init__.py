@@ -1,0 +1,1 @@
+"""Skiff's gs:// artifact repository (google-cloud-storage)."""

@@ -1,0 +1,1 @@
+"""Skiff's s3:// artifact repository (boto3)."""
