@@ -25,6 +25,24 @@ ALL_DISTRIBUTIONS = [d for d in DISTRIBUTIONS if (ROOT / d / "pyproject.toml").e
 MAX_MODULE_LINES = 600
 
 
+def _use_cpu_torch() -> None:
+    """skiff-flavor-pytorch needs torch: take the CPU wheel that lies on disk here (pip's
+    find-links) instead of the CUDA build PyPI resolves to (gigabytes of nvidia packages).
+    uv reads only its own settings, so point it there and pin that wheel."""
+    wheels = sorted(glob.glob("/opt/wheels/torch-*+cpu-*.whl"))
+    if not wheels or "UV_CONSTRAINT" in os.environ:
+        return
+    version = Path(wheels[-1]).name.split("-")[1]
+    constraint = ROOT / ".cache" / "torch-cpu-constraint.txt"
+    constraint.parent.mkdir(parents=True, exist_ok=True)
+    constraint.write_text(f"torch=={version}\n")
+    os.environ["UV_CONSTRAINT"] = str(constraint)
+    os.environ.setdefault("UV_FIND_LINKS", "/opt/wheels")
+
+
+_use_cpu_torch()
+
+
 def _test_group(dist: str) -> list[str]:
     pyproject = nox.project.load_toml(str(ROOT / dist / "pyproject.toml"))
     try:
@@ -72,7 +90,8 @@ def lint(session: nox.Session) -> None:
         if lines > MAX_MODULE_LINES:
             too_long.append(f"{path.relative_to(ROOT)}: {lines} lines")
     if too_long:
-        session.error("Modules over %d lines:\n  %s" % (MAX_MODULE_LINES, "\n  ".join(too_long)))
+        listing = "\n  ".join(too_long)
+        session.error(f"Modules over {MAX_MODULE_LINES} lines:\n  {listing}")
 
 
 @nox.session(python="3.11", default=False)

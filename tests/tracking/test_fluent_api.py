@@ -53,7 +53,7 @@ def test_missing_run_name_is_generated():
 def test_failing_with_block_ends_the_run_failed():
     with pytest.raises(ZeroDivisionError):
         with skiff.start_run() as run:
-            1 / 0
+            raise ZeroDivisionError("boom")
     assert skiff.get_run(run.info.run_id).info.status == "FAILED"
 
 

@@ -11,12 +11,11 @@ Loading policy (after pluggy's own recommendation and simonw/llm):
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import os
 import sys
 import threading
-
-import dataclasses
 
 import pluggy
 
