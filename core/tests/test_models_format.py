@@ -140,17 +140,19 @@ def test_requirements_inferred_from_modules():
 
 @pytest.mark.parametrize("uri, parts", [
     ("models:/m-123abc", {"model_id": "m-123abc", "path": ""}),
-    ("models:/m-123abc/sub/file", {"model_id": "m-123abc", "path": "sub/file"}),
-    ("models:/iris/3", {"name": "iris", "version": "3"}),
-    ("models:/iris/Production", {"name": "iris", "stage": "Production"}),
-    ("models:/iris/latest", {"name": "iris", "stage": None}),
-    ("models:/iris@champion", {"name": "iris", "alias": "champion"}),
+    ("models:/m-0123456789abcdef0123456789abcdef/sub/file", {"model_id": "m-0123456789abcdef0123456789abcdef", "path": "sub/file"}),
+    ("models:/iris/3", {"name": "iris", "version": "3", "path": ""}),
+    ("models:/iris/3/MLmodel", {"name": "iris", "version": "3", "path": "MLmodel"}),
+    ("models:/iris/Production", {"name": "iris", "stage": "Production", "path": ""}),
+    ("models:/iris/latest", {"name": "iris", "stage": None, "path": ""}),
+    ("models:/iris@champion", {"name": "iris", "alias": "champion", "path": ""}),
+    ("models:/iris@champion/a/b", {"name": "iris", "alias": "champion", "path": "a/b"}),
 ])
 def test_parse_models_uri(uri, parts):
     assert parse_models_uri(uri) == parts
 
 
 def test_parse_models_uri_errors():
-    for bad in ("models:/", "models://host/x/1", "models:/a/b/c"):
+    for bad in ("models:/", "models://host/x/1", "models:/@alias", "models:/name@"):
         with pytest.raises(SkiffException):
             parse_models_uri(bad)
