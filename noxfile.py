@@ -43,12 +43,26 @@ def _use_cpu_torch() -> None:
 _use_cpu_torch()
 
 
+def _local_names() -> dict[str, str]:
+    """distribution name -> its folder, so test groups can name sibling distributions."""
+    names = {}
+    for dist in ALL_DISTRIBUTIONS:
+        project = nox.project.load_toml(str(ROOT / dist / "pyproject.toml")).get("project", {})
+        names[project.get("name", "")] = dist
+    return names
+
+
 def _test_group(dist: str) -> list[str]:
     pyproject = nox.project.load_toml(str(ROOT / dist / "pyproject.toml"))
     try:
-        return list(nox.project.dependency_groups(pyproject, "test"))
+        requirements = list(nox.project.dependency_groups(pyproject, "test"))
     except (KeyError, ValueError):
         return ["pytest"]
+    local, out = _local_names(), []
+    for requirement in requirements:
+        folder = local.get(requirement.split("[")[0].strip())
+        out += ["-e", folder] if folder else [requirement]
+    return out
 
 
 def _pytest_env() -> dict[str, str]:

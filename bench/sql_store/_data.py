@@ -1,0 +1,96 @@
+"""The benchmark's data sets and bulk loading, shared by the Skiff side (this process) and
+the MLflow side (its own virtualenv). Plain Python plus SQLAlchemy only, so both can import
+it by path.
+
+Data: an experiment of N runs with 5 params, 5 metrics and 3 tags each, and one run with a
+metric history of P points (step i, one point per step).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+
+PARAM_KEYS = ("alpha", "beta", "gamma", "delta", "epsilon")
+METRIC_KEYS = ("rmse", "mae", "r2", "loss", "accuracy")
+START = 1_700_000_000_000
+SEARCH_FILTER = "metrics.rmse < 0.5 and params.alpha = '0.1'"
+SEARCH_ORDER = ["metrics.rmse"]
+HISTORY_KEY = "loss"
+
+
+def runs(n: int, seed: int = 1):
+    """(run_id, start_time, params, metrics, tags) for n runs, the same on both sides."""
+    rng = random.Random(seed)
+    for i in range(n):
+        run_id = f"{rng.getrandbits(128):032x}"
+        params = {
+            "alpha": rng.choice(("0.1", "0.2", "0.3", "0.5", "1.0")),
+            "beta": rng.choice(("a", "b", "c")),
+            "gamma": str(rng.randint(1, 100)),
+            "delta": rng.choice(("x", "y")),
+            "epsilon": f"{rng.random():.4f}",
+        }
+        metrics = {key: rng.random() for key in METRIC_KEYS}
+        tags = {"mlflow.runName": f"run-{i}", "mlflow.user": "bench",
+                "team": rng.choice(("core", "edge", "infra"))}
+        yield run_id, START + i * 1000, params, metrics, tags
+
+
+def history(points: int):
+    """(step, timestamp, value) of the long metric history."""
+    for step in range(points):
+        yield step, START + step, _history_value(step, points)
+
+
+def last_history_point(points: int):
+    step = points - 1
+    return step, START + step, _history_value(step, points)
+
+
+def _history_value(step: int, points: int) -> float:
+    return math.exp(-step / max(points, 1)) + 0.01 * math.sin(step)
+
+
+def bulk_insert(conn, table: str, columns: list[str], rows, chunk: int = 20000) -> int:
+    """Insert rows (tuples in ``columns`` order) as fast as the backend allows: COPY on
+    PostgreSQL, executemany elsewhere. ``conn`` is a SQLAlchemy connection in a
+    transaction."""
+    import sqlalchemy as sa
+
+    count = 0
+    if conn.dialect.name == "postgresql":
+        cursor = conn.connection.driver_connection.cursor()
+        quoted = ", ".join(f'"{c}"' for c in columns)
+        with cursor.copy(f'COPY "{table}" ({quoted}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row(row)
+                count += 1
+        return count
+    stmt = sa.text(
+        f"INSERT INTO {table} ({', '.join(_q(conn, c) for c in columns)}) "
+        f"VALUES ({', '.join(':' + c for c in columns)})"
+    )
+    batch = []
+    for row in rows:
+        batch.append(dict(zip(columns, row)))
+        if len(batch) >= chunk:
+            conn.execute(stmt, batch)
+            count += len(batch)
+            batch = []
+    if batch:
+        conn.execute(stmt, batch)
+        count += len(batch)
+    return count
+
+
+def _q(conn, name: str) -> str:
+    return conn.dialect.identifier_preparer.quote(name)
+
+
+def analyze(conn) -> None:
+    """Fresh planner statistics, as a long-lived database would have."""
+    import sqlalchemy as sa
+
+    if conn.dialect.name in ("postgresql", "sqlite"):
+        conn.execute(sa.text("ANALYZE"))

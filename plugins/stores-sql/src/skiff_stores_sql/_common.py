@@ -1,0 +1,77 @@
+"""Small helpers shared by the store modules: time, metric value encoding, errors."""
+
+from __future__ import annotations
+
+import math
+import random
+import sys
+import time
+
+from skiff.entities import Metric
+from skiff.errors import SkiffException
+
+FINITE, NAN, POS_INF, NEG_INF = 0, 1, 2, 3
+_MAX = sys.float_info.max
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def encode_value(value) -> tuple[float, int]:
+    """A metric value as (value column, value_kind column)."""
+    value = float(value)
+    if math.isnan(value):
+        return 0.0, NAN
+    if math.isinf(value):
+        return (_MAX, POS_INF) if value > 0 else (-_MAX, NEG_INF)
+    return value, FINITE
+
+
+def decode_value(value: float, kind: int) -> float:
+    if kind == FINITE:
+        return value
+    if kind == NAN:
+        return math.nan
+    return math.inf if kind == POS_INF else -math.inf
+
+
+def batch_seq_base() -> int:
+    """High bits of ``metrics.seq`` for one batch: random, so points logged by separate
+    calls never collide; the low 10 bits carry the position in the batch (<= 1000)."""
+    return random.getrandbits(52) << 10
+
+
+def metric_columns(table) -> tuple:
+    """The columns ``metrics_from_rows`` expects, in its order."""
+    c = table.c
+    return (c.key, c.value, c.value_kind, c.timestamp, c.step, c.dataset_name,
+            c.dataset_digest, c.model_id)
+
+
+def metrics_from_rows(rows, run_id: str | None = None) -> list[Metric]:
+    """Metrics from rows selected with ``metric_columns`` first (tuple unpacking: a long
+    history is mostly this loop)."""
+    out = []
+    append = out.append
+    for row in rows:
+        value = row[1] if not row[2] else decode_value(row[1], row[2])
+        append(Metric(row[0], value, row[3], row[4], row[5], row[6], row[7], run_id))
+    return out
+
+
+def not_found(message: str) -> SkiffException:
+    return SkiffException(message, "RESOURCE_DOES_NOT_EXIST")
+
+
+def invalid(message: str) -> SkiffException:
+    return SkiffException.invalid_parameter_value(message)
+
+
+def experiment_id_int(experiment_id) -> int | None:
+    """Experiment IDs are integers in this store; anything else names no experiment."""
+    try:
+        number = int(str(experiment_id))
+    except (TypeError, ValueError):
+        return None
+    return number if 0 <= number < 2**31 else None

@@ -1,0 +1,203 @@
+"""Database URIs and engines: driver mapping, SQLite settings, connection errors, retries.
+
+One engine per database URL per process, shared by every store object on it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import threading
+import time
+
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
+
+from skiff.env import get_env, get_env_int
+from skiff.errors import SkiffException
+
+ACCEPTED_FORMS = (
+    "sqlite:///relative/path.db, sqlite:////absolute/path.db, "
+    "postgresql://user:password@host:port/database (psycopg), "
+    "mysql://user:password@host:port/database (PyMySQL; also mysql+pymysql://)"
+)
+
+# Bare schemes get the drivers this plugin installs.
+_DEFAULT_DRIVERS = {
+    "postgresql": "postgresql+psycopg",
+    "postgres": "postgresql+psycopg",
+    "mysql": "mysql+pymysql",
+    "mariadb": "mysql+pymysql",
+}
+_BACKENDS = ("sqlite", "postgresql", "mysql")
+
+_engines: dict[str, sa.Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def _bad_uri(uri: str, why: str) -> SkiffException:
+    return SkiffException.invalid_parameter_value(
+        f"Invalid database URI {uri!r}: {why}. Accepted forms: {ACCEPTED_FORMS}"
+    )
+
+
+def normalize_url(uri: str) -> sa.URL:
+    """Parse and check a store URI; bare postgresql/mysql get psycopg/PyMySQL."""
+    if not isinstance(uri, str) or "://" not in uri:
+        raise _bad_uri(str(uri), "expected '<scheme>://...'")
+    scheme, rest = uri.split("://", 1)
+    base = scheme.split("+", 1)[0].lower()
+    if base in ("postgres", "mariadb"):
+        base = "postgresql" if base == "postgres" else "mysql"
+    if base not in _BACKENDS:
+        raise _bad_uri(uri, f"unsupported scheme {scheme!r}")
+    if "+" not in scheme:
+        scheme = _DEFAULT_DRIVERS.get(scheme.lower(), scheme.lower())
+    elif scheme.lower().startswith("postgres+"):
+        scheme = "postgresql+" + scheme.split("+", 1)[1]
+    try:
+        url = make_url(f"{scheme}://{rest}")
+    except Exception as exc:  # sqlalchemy.exc.ArgumentError and ValueError (bad port)
+        raise _bad_uri(uri, str(exc).splitlines()[0]) from None
+    if base == "sqlite":
+        if url.host:
+            raise _bad_uri(uri, "a SQLite URI has no host; use three slashes before a path")
+    elif not url.database:
+        raise _bad_uri(uri, "no database name")
+    return url
+
+
+def backend_of(url: sa.URL) -> str:
+    name = url.get_backend_name()
+    return "mysql" if name in ("mysql", "mariadb") else name
+
+
+def is_memory_sqlite(url: sa.URL) -> bool:
+    return backend_of(url) == "sqlite" and url.database in (None, "", ":memory:")
+
+
+def _sqlite_on_connect(dbapi_conn, _record):
+    # The driver must not open transactions by itself: we issue BEGIN (IMMEDIATE) below.
+    dbapi_conn.isolation_level = None
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA busy_timeout = 30000")
+    with contextlib.suppress(Exception):  # an in-memory database has no WAL
+        cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    # MLflow's rule: LIKE is case-sensitive on every backend.
+    cursor.execute("PRAGMA case_sensitive_like = ON")
+    cursor.close()
+
+
+def _sqlite_on_begin(conn):
+    # Writers take the write lock up front, so two writers never deadlock on a lock upgrade.
+    if conn.get_execution_options().get("skiff_write"):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        conn.exec_driver_sql("BEGIN")
+
+
+def _mysql_on_connect(dbapi_conn, _record):
+    cursor = dbapi_conn.cursor()
+    # The Default experiment has ID 0 in an AUTO_INCREMENT column.
+    cursor.execute("SET SESSION sql_mode = CONCAT(@@sql_mode, ',NO_AUTO_VALUE_ON_ZERO')")
+    cursor.close()
+
+
+def _build_engine(url: sa.URL) -> sa.Engine:
+    backend = backend_of(url)
+    kwargs: dict = {"future": True}
+    echo = get_env("SQLALCHEMYSTORE_ECHO")
+    if echo and echo.lower() == "true":
+        kwargs["echo"] = True
+    if backend == "sqlite":
+        if is_memory_sqlite(url):
+            kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
+        else:
+            kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
+        engine = sa.create_engine(url, **kwargs)
+        sa.event.listen(engine, "connect", _sqlite_on_connect)
+        sa.event.listen(engine, "begin", _sqlite_on_begin)
+        return engine
+    kwargs.update(
+        pool_size=get_env_int("SQLALCHEMYSTORE_POOL_SIZE", 5),
+        max_overflow=get_env_int("SQLALCHEMYSTORE_MAX_OVERFLOW", 10),
+        pool_pre_ping=True,
+    )
+    recycle = get_env("SQLALCHEMYSTORE_POOL_RECYCLE")
+    if recycle:
+        kwargs["pool_recycle"] = int(recycle)
+    connect_args = {"connect_timeout": 10}
+    if backend == "mysql":
+        connect_args["charset"] = "utf8mb4"
+    kwargs["connect_args"] = connect_args
+    engine = sa.create_engine(url, **kwargs)
+    if backend == "mysql":
+        sa.event.listen(engine, "connect", _mysql_on_connect)
+    return engine
+
+
+def get_engine(url: sa.URL) -> sa.Engine:
+    key = url.render_as_string(hide_password=False)
+    engine = _engines.get(key)
+    if engine is None:
+        with _engines_lock:
+            engine = _engines.get(key)
+            if engine is None:
+                engine = _build_engine(url)
+                _engines[key] = engine
+    return engine
+
+
+def dispose_engine(url: sa.URL) -> None:
+    key = url.render_as_string(hide_password=False)
+    with _engines_lock:
+        engine = _engines.pop(key, None)
+    if engine is not None:
+        engine.dispose()
+
+
+def describe_location(url: sa.URL) -> str:
+    if backend_of(url) == "sqlite":
+        return f"SQLite file {url.database or ':memory:'}"
+    port = url.port or {"postgresql": 5432, "mysql": 3306}[backend_of(url)]
+    return f"{url.get_backend_name()} server at {url.host or 'localhost'}:{port}"
+
+
+def connection_error(url: sa.URL, exc: BaseException) -> SkiffException:
+    """One line naming where we tried to connect, instead of a driver traceback."""
+    orig = getattr(exc, "orig", None) or exc
+    detail = " ".join(str(orig).split())[:300]
+    return SkiffException(
+        f"Cannot connect to the {describe_location(url)} "
+        f"(database {url.database!r}): {detail}",
+        "TEMPORARILY_UNAVAILABLE",
+    )
+
+
+def is_lock_error(exc: BaseException) -> bool:
+    text = str(getattr(exc, "orig", exc)).lower()
+    return "database is locked" in text or "database is busy" in text or "deadlock" in text
+
+
+def is_integrity_error(exc: BaseException) -> bool:
+    return isinstance(exc, sa.exc.IntegrityError)
+
+
+def with_retry(fn, *, attempts: int = 60):
+    """Run ``fn()`` again when SQLite reports a lock (or a server a deadlock), with jittered
+    backoff; any other error goes straight through."""
+    delay = 0.01
+    for attempt in range(attempts):
+        try:
+            return fn()
+        except sa.exc.OperationalError as exc:
+            if not is_lock_error(exc) or attempt == attempts - 1:
+                raise
+        except sa.exc.DBAPIError as exc:  # MySQL reports deadlocks as InternalError sometimes
+            if not is_lock_error(exc) or attempt == attempts - 1:
+                raise
+        time.sleep(delay * (0.5 + random.random()))
+        delay = min(delay * 2, 0.5)
+    raise AssertionError("unreachable")

@@ -1,0 +1,1 @@
+"""Alembic migrations of the SQL tracking store (run them with ``skiff db upgrade <url>``)."""

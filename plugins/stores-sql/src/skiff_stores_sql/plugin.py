@@ -1,0 +1,25 @@
+"""Entry point of skiff-stores-sql: hook implementations only; heavy imports stay inside."""
+
+from skiff.plugins import hookimpl
+
+SCHEMES = ("sqlite", "postgresql", "postgres", "mysql")
+
+
+def _tracking_store(store_uri, artifact_uri=None):
+    from skiff_stores_sql.store import SqlTrackingStore
+
+    return SqlTrackingStore(store_uri, artifact_uri)
+
+
+@hookimpl
+def register_tracking_stores(register):
+    for scheme in SCHEMES:
+        register(scheme, _tracking_store)
+
+
+@hookimpl
+def register_commands(cli):
+    from skiff_stores_sql.cli import db, migrate
+
+    cli.add_command(db)
+    cli.add_command(migrate)
