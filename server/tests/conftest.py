@@ -8,6 +8,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 
+from memory_registry import MemoryRegistryPlugin  # noqa: E402
 from memory_store import MemoryStorePlugin  # noqa: E402
 
 
@@ -18,6 +19,8 @@ def _memory_store_plugin():
     manager = get_plugin_manager()
     if manager.pm.get_plugin("skiff-test-memory-store") is None:
         manager.register(MemoryStorePlugin, "skiff-test-memory-store")
+    if manager.pm.get_plugin("skiff-test-memory-registry") is None:
+        manager.register(MemoryRegistryPlugin, "skiff-test-memory-registry")
     yield
 
 

@@ -13,9 +13,18 @@ ARTIFACTS_PREFIXES = ("/api/2.0/mlflow-artifacts", "/ajax-api/2.0/mlflow-artifac
 
 
 def _tracking_blueprints() -> list[Blueprint]:
-    from skiff_server.routes import artifacts, experiments, logged_models, metrics, runs
+    from skiff_server.routes import (
+        artifacts,
+        experiments,
+        logged_models,
+        metrics,
+        registry,
+        registry_versions,
+        runs,
+    )
 
-    return [experiments.bp, runs.bp, metrics.bp, artifacts.bp, logged_models.bp]
+    return [experiments.bp, runs.bp, metrics.bp, artifacts.bp, logged_models.bp, registry.bp,
+            registry_versions.bp]
 
 
 def create_app(config=None) -> Flask:
@@ -36,11 +45,13 @@ def create_app(config=None) -> Flask:
         from skiff_server.prometheus import install_prometheus
 
         install_prometheus(app, prefix)
-    from skiff_server.routes import misc, proxy
+    from skiff_server.routes import misc, proxy, registry_versions
 
     tracking_names = set()
     for bp in _tracking_blueprints():
         tracking_names |= mount_api(app, bp, prefix)
+    app.register_blueprint(registry_versions.artifact_bp, url_prefix=prefix or None)
+    tracking_names.add(registry_versions.artifact_bp.name)
     proxy_names = set()
     for i, base in enumerate(ARTIFACTS_PREFIXES):
         app.register_blueprint(proxy.bp, url_prefix=prefix + base, name=f"proxy{i}")

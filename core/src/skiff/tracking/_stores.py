@@ -76,7 +76,10 @@ def get_tracking_store(tracking_uri: str | None = None, artifact_uri: str | None
 
 
 def get_registry_store(registry_uri: str | None = None, tracking_uri: str | None = None):
-    uri = registry_uri or get_registry_uri()
+    # Like MLflow: with no registry URI set anywhere, the registry follows the given
+    # tracking URI (a Client("sqlite:///x.db") registers models in x.db).
+    uri = registry_uri or _registry_uri or get_env("REGISTRY_URI") or tracking_uri \
+        or get_tracking_uri()
     key = ("registry", _absolute(uri))
     store = _store_cache.get(key)
     if store is None:
