@@ -17,6 +17,18 @@ def register_tracking_stores(register):
         register(scheme, _tracking_store)
 
 
+def _registry_store(store_uri, tracking_uri=None):
+    from skiff_stores_sql._registry import SqlRegistryStore
+
+    return SqlRegistryStore(store_uri, tracking_uri)
+
+
+@hookimpl
+def register_registry_stores(register):
+    for scheme in SCHEMES:
+        register(scheme, _registry_store)
+
+
 @hookimpl
 def register_commands(cli):
     from skiff_stores_sql.cli import db, migrate

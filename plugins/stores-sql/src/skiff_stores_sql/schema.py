@@ -205,6 +205,70 @@ run_model_links = _table(
     sa.Column("step", sa.BigInteger, nullable=False),
 )
 
+# -- model registry (revision 0003) -------------------------------------------------------
+# Keyed by model name like MLflow, so filters on ``name`` and per-model reads are index
+# ranges; a rename rewrites the name in every table in one transaction. ``last_version``
+# is the per-model counter: version numbers are never handed out twice, even after deletes.
+REGISTRY_NAME_LENGTH = 256
+
+registered_models = _table(
+    "registered_models",
+    sa.Column("name", sa.String(REGISTRY_NAME_LENGTH), primary_key=True),
+    sa.Column("creation_timestamp", sa.BigInteger, nullable=False),
+    sa.Column("last_updated_timestamp", sa.BigInteger, nullable=False),
+    sa.Column("description", LongText),
+    sa.Column("user_id", sa.String(256)),
+    sa.Column("last_version", sa.Integer, nullable=False),
+    sa.Index("ix_registered_models_created", "creation_timestamp"),
+    sa.Index("ix_registered_models_updated", "last_updated_timestamp"),
+)
+
+registered_model_tags = _table(
+    "registered_model_tags",
+    sa.Column("name", sa.String(REGISTRY_NAME_LENGTH), primary_key=True),
+    sa.Column("key", sa.String(250), primary_key=True),
+    sa.Column("value", LongText, nullable=False),
+)
+
+model_versions = _table(
+    "model_versions",
+    sa.Column("name", sa.String(REGISTRY_NAME_LENGTH), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("creation_timestamp", sa.BigInteger, nullable=False),
+    sa.Column("last_updated_timestamp", sa.BigInteger, nullable=False),
+    sa.Column("description", LongText),
+    sa.Column("user_id", sa.String(256)),
+    sa.Column("current_stage", sa.String(20), nullable=False),
+    sa.Column("source", sa.String(2048)),
+    sa.Column("storage_location", sa.String(2048)),
+    sa.Column("run_id", sa.String(ID_LENGTH)),
+    sa.Column("run_link", sa.String(2048)),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("status_message", sa.String(500)),
+    sa.Column("model_id", sa.String(MODEL_ID_LENGTH)),
+    sa.Index("ix_model_versions_updated", "last_updated_timestamp"),
+    sa.Index("ix_model_versions_run", "run_id"),
+)
+
+model_version_tags = _table(
+    "model_version_tags",
+    sa.Column("name", sa.String(REGISTRY_NAME_LENGTH), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("key", sa.String(250), primary_key=True),
+    sa.Column("value", LongText, nullable=False),
+)
+
+registered_model_aliases = _table(
+    "registered_model_aliases",
+    sa.Column("name", sa.String(REGISTRY_NAME_LENGTH), primary_key=True),
+    sa.Column("alias", sa.String(256), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+)
+
+# Tables holding per-registered-model rows (all keyed by ``name``).
+REGISTRY_TABLES = (model_version_tags, registered_model_aliases, model_versions,
+                   registered_model_tags, registered_models)
+
 # Tables holding per-run rows, for hard deletes.
 RUN_CHILD_TABLES = (metrics, latest_metrics, params, tags, dataset_inputs, dataset_input_tags,
                     run_model_links)

@@ -1,0 +1,140 @@
+"""Registry searches compiled into SQL from the parsed filters
+(``skiff.search.parser.parse_registered_model_filter`` / ``parse_model_version_filter``).
+
+Values and tag keys are bound parameters. Tag clauses are correlated EXISTS probes on the
+tag tables' primary keys (name, [version,] key), so a filtered search walks the models in
+the requested order and stops after one page. Paging reuses ``_search.paged`` (keyset
+tokens, offset tokens accepted).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from skiff.search.ast import ATTRIBUTE, TAG, Comparison, OrderBy
+from skiff_stores_sql import schema as t
+from skiff_stores_sql._common import invalid
+from skiff_stores_sql._search import SortKey, apply_comparator
+
+PROMPT_TAG = "mlflow.prompt.is_prompt"
+
+REGISTERED_MODEL_ATTRIBUTES = {
+    "name": t.registered_models.c.name,
+    "creation_timestamp": t.registered_models.c.creation_timestamp,
+    "last_updated_timestamp": t.registered_models.c.last_updated_timestamp,
+}
+
+MODEL_VERSION_ATTRIBUTES = {
+    "name": t.model_versions.c.name,
+    "run_id": t.model_versions.c.run_id,
+    "source_path": t.model_versions.c.source,
+    "version_number": t.model_versions.c.version,
+    "creation_timestamp": t.model_versions.c.creation_timestamp,
+    "last_updated_timestamp": t.model_versions.c.last_updated_timestamp,
+}
+
+
+def hides_prompts(filter_string: str | None) -> bool:
+    """Prompts live in the registry too; like MLflow, searches skip them unless asked."""
+    return PROMPT_TAG not in (filter_string or "")
+
+
+def _model_tag_exists(key: str, comparison: Comparison | None = None):
+    tags, models = t.registered_model_tags, t.registered_models
+    cond = [tags.c.name == models.c.name, tags.c.key == key]
+    if comparison is not None:
+        cond.append(apply_comparator(tags.c.value, comparison.comparator, comparison.value))
+    return sa.select(sa.literal(1)).select_from(tags).where(*cond).exists()
+
+
+def _version_tag_exists(key: str, comparison: Comparison | None = None):
+    tags, versions = t.model_version_tags, t.model_versions
+    cond = [tags.c.name == versions.c.name, tags.c.version == versions.c.version,
+            tags.c.key == key]
+    if comparison is not None:
+        cond.append(apply_comparator(tags.c.value, comparison.comparator, comparison.value))
+    return sa.select(sa.literal(1)).select_from(tags).where(*cond).exists()
+
+
+def _tag_clause(comp: Comparison, exists):
+    if comp.comparator == "IS NULL":
+        return ~exists(comp.key)
+    if comp.comparator == "IS NOT NULL":
+        return exists(comp.key)
+    return exists(comp.key, comp)
+
+
+def _prompt_clause(exists):
+    return ~exists(PROMPT_TAG, Comparison(TAG, PROMPT_TAG, "=", "true"))
+
+
+def _sort_keys(order_bys: list[OrderBy], columns: dict, defaults, kind: str) -> list[SortKey]:
+    keys, seen = [], set()
+    for order in order_bys:
+        column = columns.get(order.key)
+        if order.entity != ATTRIBUTE or column is None or order.key in (
+                "run_id", "source_path"):
+            raise invalid(f"Invalid order_by clause for {kind}: {order.key!r}")
+        if order.key in seen:
+            continue
+        seen.add(order.key)
+        keys.append(SortKey(column, order.ascending))
+    for key, ascending in defaults:
+        if key not in seen:
+            seen.add(key)
+            keys.append(SortKey(columns[key], ascending))
+    return keys
+
+
+def compile_registered_model_search(comparisons: list[Comparison], order_bys: list[OrderBy],
+                                    hide_prompts: bool):
+    """(select of registered_models columns, sort keys); ``name`` ends every order."""
+    models = t.registered_models
+    where = []
+    for comp in comparisons:
+        if comp.entity == ATTRIBUTE and comp.key == "name":
+            where.append(apply_comparator(models.c.name, comp.comparator, comp.value))
+        elif comp.entity == TAG:
+            where.append(_tag_clause(comp, _model_tag_exists))
+        else:
+            raise invalid(f"Invalid filter for registered models: {comp.entity} {comp.key!r}")
+    if hide_prompts:
+        where.append(_prompt_clause(_model_tag_exists))
+    keys = _sort_keys(order_bys, REGISTERED_MODEL_ATTRIBUTES, (("name", True),),
+                      "registered models")
+    return sa.select(*models.c).where(*where), keys
+
+
+def _version_value(comp: Comparison):
+    """Version numbers compare as integers (MLflow accepts '3' in quotes too)."""
+    def number(value):
+        try:
+            return int(str(value))
+        except ValueError:
+            raise invalid(f"Invalid version number {value!r}") from None
+
+    if comp.comparator in ("IN", "NOT IN"):
+        return [number(v) for v in comp.value]
+    return number(comp.value)
+
+
+def compile_model_version_search(comparisons: list[Comparison], order_bys: list[OrderBy],
+                                 hide_prompts: bool):
+    """(select of model_versions columns, sort keys); default order last_updated DESC,
+    name ASC, version DESC (which is unique, so keyset paging is exact)."""
+    versions = t.model_versions
+    where = []
+    for comp in comparisons:
+        if comp.entity == ATTRIBUTE and comp.key in MODEL_VERSION_ATTRIBUTES:
+            column = MODEL_VERSION_ATTRIBUTES[comp.key]
+            value = _version_value(comp) if comp.key == "version_number" else comp.value
+            where.append(apply_comparator(column, comp.comparator, value))
+        elif comp.entity == TAG:
+            where.append(_tag_clause(comp, _version_tag_exists))
+        else:
+            raise invalid(f"Invalid filter for model versions: {comp.entity} {comp.key!r}")
+    if hide_prompts:
+        where.append(_prompt_clause(_version_tag_exists))
+    defaults = (("last_updated_timestamp", False), ("name", True), ("version_number", False))
+    keys = _sort_keys(order_bys, MODEL_VERSION_ATTRIBUTES, defaults, "model versions")
+    return sa.select(*versions.c).where(*where), keys

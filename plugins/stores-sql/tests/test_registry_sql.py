@@ -1,0 +1,184 @@
+"""What the SQL registry adds beyond the contract: download URIs resolved through the
+tracking data in the same database, ``skiff.Client`` end to end, all-or-nothing deletes,
+keyset paging, prompts hidden from searches, and search speed over 10,000 tagged models."""
+
+import time
+
+import pytest
+import sqlalchemy as sa
+
+import skiff
+from skiff.entities import RunTag
+from skiff.errors import SkiffException
+
+
+def _store(uri):
+    from skiff_stores_sql._registry import SqlRegistryStore
+
+    return SqlRegistryStore(uri, uri)
+
+
+def test_client_end_to_end_on_sqlite(sqlite_uri, tmp_path):
+    from skiff.tracking._stores import clear_store_cache
+
+    clear_store_cache()
+    client = skiff.Client(sqlite_uri)
+    from skiff.tracking._stores import get_registry_store
+
+    # No registry URI set: the registry is the client's tracking database.
+    assert type(get_registry_store(None, sqlite_uri)).__name__ == "SqlRegistryStore"
+    exp_id = client.create_experiment("e", artifact_location=(tmp_path / "art").as_uri())
+    run = client.create_run(exp_id)
+    run_id = run.info.run_id
+    client.create_registered_model("m", tags={"team": "a"}, description="first")
+    mv = client.create_model_version("m", f"runs:/{run_id}/model", run_id)
+    assert mv.version == "1" and mv.run_id == run_id
+    assert client.get_model_version_download_uri("m", "1") == run.info.artifact_uri + "/model"
+
+    logged = client.create_logged_model(exp_id, name="lm", source_run_id=run_id)
+    mv2 = client.create_model_version("m", f"models:/{logged.model_id}")
+    assert mv2.version == "2" and mv2.model_id == logged.model_id and mv2.run_id == run_id
+    assert client.get_model_version_download_uri("m", "2") == logged.artifact_location
+
+    client.set_registered_model_alias("m", "champion", "2")
+    client.transition_model_version_stage("m", "1", "Staging")
+    client.rename_registered_model("m", "renamed")
+    rm = client.get_registered_model("renamed")
+    assert rm.tags == {"team": "a"} and rm.aliases == {"champion": "2"}
+    assert {v.current_stage: v.version for v in rm.latest_versions} == {
+        "Staging": "1", "None": "2"}
+    assert client.get_model_version_by_alias("renamed", "champion").model_id == logged.model_id
+    # A version registered from another registered version downloads from the same place.
+    client.create_registered_model("copy")
+    mv3 = client.create_model_version("copy", "models:/renamed@champion")
+    assert client.get_model_version_download_uri("copy", mv3.version) == (
+        logged.artifact_location)
+    assert [m.name for m in client.search_registered_models("tags.team = 'a'")] == ["renamed"]
+    assert {(v.name, v.version) for v in client.search_model_versions(
+        f"run_id = '{run_id}'")} == {("renamed", "1"), ("renamed", "2")}
+    client.delete_registered_model("renamed")
+    assert client.search_model_versions("name = 'renamed'") == []
+    clear_store_cache()
+
+
+def test_registry_only_database_gets_no_default_experiment(sqlite_uri):
+    store = _store(sqlite_uri)
+    store.create_registered_model("m")
+    store.create_model_version("m", "runs:/unknown/model")
+    assert store.get_model_version_download_uri("m", "1") == "runs:/unknown/model"
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM experiments")).scalar() == 0
+
+
+def test_delete_is_all_or_nothing(db_uri, monkeypatch):
+    from skiff_stores_sql import schema
+
+    store = _store(db_uri)
+    store.create_registered_model("m", [RunTag("t", "1")])
+    store.create_model_version("m", "runs:/r/m", "r", [RunTag("vt", "x")])
+    store.set_registered_model_alias("m", "champ", "1")
+    missing = sa.Table("no_such_table", sa.MetaData(), sa.Column("name", sa.String(10)))
+    # The model row would go last; make that step fail after the others have run.
+    monkeypatch.setattr(schema, "REGISTRY_TABLES", schema.REGISTRY_TABLES[:-1] + (missing,))
+    with pytest.raises(sa.exc.DBAPIError):
+        store.delete_registered_model("m")
+    monkeypatch.undo()
+    rm = store.get_registered_model("m")
+    assert rm.tags == {"t": "1"} and rm.aliases == {"champ": "1"}
+    assert store.get_model_version("m", "1").tags == {"vt": "x"}
+
+
+def test_paging_prompts_and_bad_input(db_uri):
+    store = _store(db_uri)
+    for i in range(7):
+        store.create_registered_model(f"m{i}")
+        store.create_model_version(f"m{i}", "runs:/r/m", "r")
+    store.create_registered_model("p", [RunTag("mlflow.prompt.is_prompt", "true")])
+    names, token = [], None
+    while True:
+        page = store.search_registered_models(max_results=3, page_token=token)
+        names += [m.name for m in page]
+        token = page.token
+        if not token:
+            break
+    assert names == [f"m{i}" for i in range(7)]
+    assert [m.name for m in store.search_registered_models(
+        "tags.`mlflow.prompt.is_prompt` = 'true'")] == ["p"]
+    seen, token = [], None
+    while True:
+        page = store.search_model_versions(max_results=2, page_token=token,
+                                           order_by=["name DESC"])
+        seen += [v.name for v in page]
+        token = page.token
+        if not token:
+            break
+    assert seen == [f"m{i}" for i in reversed(range(7))]
+    assert [v.name for v in store.search_model_versions("version_number >= '1' AND "
+                                                        "name IN ('m1', 'm2')")] != []
+    long_value = "x" * 100_000  # MLflow's limit for registry tag values
+    store.set_registered_model_tag("m1", RunTag("long", long_value))
+    store.set_model_version_tag("m1", "1", RunTag("long", long_value))
+    assert store.get_registered_model("m1").tags["long"] == long_value
+    assert store.get_model_version("m1", "1").tags["long"] == long_value
+    for call, code in [
+        (lambda: store.create_registered_model("n" * 300), "INVALID_PARAMETER_VALUE"),
+        (lambda: store.create_model_version("m1", "s3://b/" + "k" * 3000),
+         "INVALID_PARAMETER_VALUE"),
+        (lambda: store.get_model_version("m1", "9"), "RESOURCE_DOES_NOT_EXIST"),
+        (lambda: store.get_model_version("m1", "x"), "INVALID_PARAMETER_VALUE"),
+        (lambda: store.get_model_version_by_alias("m1", "nope"), "RESOURCE_DOES_NOT_EXIST"),
+        (lambda: store.set_registered_model_alias("m1", "a", "5"), "RESOURCE_DOES_NOT_EXIST"),
+        (lambda: store.search_registered_models(page_token="bad"), "INVALID_PARAMETER_VALUE"),
+        (lambda: store.search_registered_models("bogus = 1"), "INVALID_PARAMETER_VALUE"),
+        (lambda: store.search_model_versions(max_results=0), "INVALID_PARAMETER_VALUE"),
+    ]:
+        with pytest.raises(SkiffException) as err:
+            call()
+        assert err.value.error_code == code
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres", "mysql"])
+def test_search_over_ten_thousand_tagged_models_is_fast(backend, request):
+    from skiff_stores_sql import schema as t
+
+    store = _store(request.getfixturevalue(f"{backend}_uri"))
+    n = 10_000
+    models = [{"name": f"model-{i:05d}", "creation_timestamp": i, "last_updated_timestamp": i,
+               "description": None, "user_id": None, "last_version": 2} for i in range(n)]
+    tags = [{"name": f"model-{i:05d}", "key": k, "value": f"{k}-{i % 10}"}
+            for i in range(n) for k in ("team", "stage")]
+    versions = [{"name": f"model-{i:05d}", "version": v, "creation_timestamp": i,
+                 "last_updated_timestamp": i * 10 + v, "current_stage": "None",
+                 "source": "runs:/r/m", "run_id": f"run-{i % 100}", "status": "READY"}
+                for i in range(n) for v in (1, 2)]
+    vtags = [{"name": d["name"], "version": d["version"], "key": "q", "value": str(i % 7)}
+             for i, d in enumerate(versions)]
+    with store.engine.begin() as conn:
+        for table, rows in ((t.registered_models, models), (t.registered_model_tags, tags),
+                            (t.model_versions, versions), (t.model_version_tags, vtags)):
+            conn.execute(table.insert(), rows)
+    started = time.perf_counter()
+    page = store.search_registered_models("tags.team = 'team-3' AND name LIKE 'model-%'",
+                                          max_results=100)
+    assert len(page) == 100 and page.token
+    assert all(m.tags["team"] == "team-3" for m in page)
+    page = store.search_registered_models(order_by=["last_updated_timestamp DESC"],
+                                          max_results=1000)
+    assert page[0].name == "model-09999" and len(page[0].latest_versions) == 1
+    found = store.search_model_versions("tags.q = '3' AND run_id = 'run-7'", max_results=500)
+    assert found and all(v.tags["q"] == "3" and v.run_id == "run-7" for v in found)
+    recent = store.search_model_versions(max_results=100)
+    assert (recent[0].name, recent[0].version) == ("model-09999", "2")
+    elapsed = time.perf_counter() - started
+    assert elapsed < 3.0, elapsed
+
+
+def test_concurrent_version_creation_hands_out_each_number_once(db_uri):
+    from concurrent.futures import ThreadPoolExecutor
+
+    store = _store(db_uri)
+    store.create_registered_model("c")
+    with ThreadPoolExecutor(4) as pool:
+        versions = list(pool.map(
+            lambda i: store.create_model_version("c", f"runs:/r{i}/m").version, range(20)))
+    assert sorted(int(v) for v in versions) == list(range(1, 21))
