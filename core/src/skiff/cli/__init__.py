@@ -56,7 +56,17 @@ def _load_env_file(path: str) -> None:
 
 
 def _add_core_commands(group: click.Group) -> None:
-    from skiff.cli import artifacts, doctor, experiments, gc, plugins, runs
+    from skiff.cli import (
+        artifacts,
+        deployments,
+        doctor,
+        experiments,
+        gc,
+        models,
+        plugins,
+        run,
+        runs,
+    )
 
     group.add_command(experiments.experiments)
     group.add_command(runs.runs)
@@ -64,6 +74,9 @@ def _add_core_commands(group: click.Group) -> None:
     group.add_command(gc.gc)
     group.add_command(doctor.doctor)
     group.add_command(plugins.plugins)
+    group.add_command(run.run)
+    group.add_command(deployments.deployments)
+    group.add_command(models.models)
 
 
 _commands_added = False

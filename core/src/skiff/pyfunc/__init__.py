@@ -22,6 +22,7 @@ _LAZY = {
     "resolve_loader_module": "skiff.pyfunc.loading",
     "validate_schema": "skiff.pyfunc.enforce",
     "get_model_dependencies": "skiff.pyfunc.dependencies",
+    "spark_udf": "skiff.pyfunc.spark",
 }
 
 __all__ = sorted([*_LAZY, "FLAVOR_NAME"])
