@@ -115,6 +115,41 @@ class RegistryStore(ABC):
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion: ...
 
     # -- built on the above ------------------------------------------------------------------
+    def _resolve_source(self, source: str):
+        """(storage location, run id, model id) behind a model-version source URI.
+
+        Shared by the store plugins; each provides ``_run_artifact_uri(run_id)``,
+        ``_logged_model(model_id)`` and ``_version_of_uri_parts(parts)``.
+        """
+        import urllib.parse
+
+        from skiff.errors import SkiffException
+        from skiff.utils.uri import append_to_uri_path
+
+        scheme = urllib.parse.urlparse(source).scheme
+        if scheme == "runs":
+            run_id, _, path = source[len("runs:"):].lstrip("/").partition("/")
+            artifact_uri = self._run_artifact_uri(run_id)
+            location = append_to_uri_path(artifact_uri, path) if artifact_uri else source
+            return location, run_id or None, None
+        if scheme == "models":
+            from skiff.models_uri import parse_models_uri
+
+            parts = parse_models_uri(source)
+            try:
+                if "model_id" in parts:
+                    model = self._logged_model(parts["model_id"])
+                    location = append_to_uri_path(model.artifact_location, parts["path"])
+                    return location, model.source_run_id, model.model_id
+                version = self._version_of_uri_parts(parts)
+                location = self.get_model_version_download_uri(parts["name"], version)
+                return append_to_uri_path(location, parts.get("path") or ""), None, None
+            except SkiffException as exc:
+                raise SkiffException.invalid_parameter_value(
+                    f"Unable to fetch model from model URI source artifact location "
+                    f"'{source}'. Error: {exc.message}") from None
+        return source, None, None
+
     def copy_model_version(self, src_mv: ModelVersion, dst_name: str) -> ModelVersion:
         """Register ``src_mv``'s files as a new version of ``dst_name`` (created if
         missing), keeping the lineage (run_id, source)."""

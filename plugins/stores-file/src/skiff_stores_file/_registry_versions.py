@@ -23,7 +23,6 @@ from skiff.store.registry import (
     SEARCH_MODEL_VERSION_MAX_RESULTS_THRESHOLD,
 )
 from skiff.store.registry_rules import validate_registry_tag
-from skiff.utils.uri import append_to_uri_path
 from skiff_stores_file import _files
 from skiff_stores_file._registry_io import (
     ALIASES,
@@ -93,32 +92,6 @@ class VersionsMixin:
             self.files.write_version_meta(meta)  # last: readers skip versions without it
         self.files.touch_model(model_dir, created)
         return self.files.model_version(meta)
-
-    def _resolve_source(self, source: str):
-        """(storage location, run id, model id) behind a version's source URI."""
-        scheme = urllib.parse.urlparse(source).scheme
-        if scheme == "runs":
-            run_id, _, path = source[len("runs:"):].lstrip("/").partition("/")
-            artifact_uri = self._run_artifact_uri(run_id)
-            location = append_to_uri_path(artifact_uri, path) if artifact_uri else source
-            return location, run_id or None, None
-        if scheme == "models":
-            from skiff.models_uri import parse_models_uri
-
-            parts = parse_models_uri(source)
-            try:
-                if "model_id" in parts:
-                    model = self._logged_model(parts["model_id"])
-                    location = append_to_uri_path(model.artifact_location, parts["path"])
-                    return location, model.source_run_id, model.model_id
-                version = self._version_of_uri_parts(parts)
-                location = self.get_model_version_download_uri(parts["name"], version)
-                return append_to_uri_path(location, parts["path"]), None, None
-            except SkiffException as exc:
-                raise SkiffException.invalid_parameter_value(
-                    f"Unable to fetch model from model URI source artifact location "
-                    f"'{source}'. Error: {exc.message}") from None
-        return source, None, None
 
     def _version_of_uri_parts(self, parts: dict) -> str:
         name = parts["name"]

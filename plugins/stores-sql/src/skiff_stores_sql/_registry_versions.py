@@ -24,7 +24,6 @@ from skiff.store.registry import (
     SEARCH_MODEL_VERSION_MAX_RESULTS_THRESHOLD,
 )
 from skiff.store.registry_rules import validate_registry_tag, validate_version
-from skiff.utils.uri import append_to_uri_path
 from skiff.validation import validate_max_results
 from skiff_stores_sql import _dialect, _registry_search, _search
 from skiff_stores_sql import schema as t
@@ -137,32 +136,6 @@ class VersionsMixin:
             return self._versions_from_rows(conn, [self._version_row(conn, name, number)])[0]
 
         return self._write(create)
-
-    def _resolve_source(self, source: str):
-        """(storage location, run id, model id) behind a version's source URI."""
-        scheme = urllib.parse.urlparse(source).scheme
-        if scheme == "runs":
-            run_id, _, path = source[len("runs:"):].lstrip("/").partition("/")
-            artifact_uri = self._run_artifact_uri(run_id)
-            location = append_to_uri_path(artifact_uri, path) if artifact_uri else source
-            return location, run_id or None, None
-        if scheme == "models":
-            from skiff.models_uri import parse_models_uri
-
-            parts = parse_models_uri(source)
-            try:
-                if "model_id" in parts:
-                    model = self._logged_model(parts["model_id"])
-                    location = append_to_uri_path(model.artifact_location, parts["path"])
-                    return location, model.source_run_id, model.model_id
-                version = self._version_of_uri_parts(parts)
-                location = self.get_model_version_download_uri(parts["name"], version)
-                return append_to_uri_path(location, parts.get("path") or ""), None, None
-            except SkiffException as exc:
-                raise invalid(
-                    f"Unable to fetch model from model URI source artifact location "
-                    f"'{source}'. Error: {exc.message}") from None
-        return source, None, None
 
     def _version_of_uri_parts(self, parts: dict) -> str:
         name = parts["name"]
