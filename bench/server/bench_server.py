@@ -14,6 +14,7 @@ through every run, metrics/get-history of 100,000 points. Never a timed test.
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import shutil
@@ -25,6 +26,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 import uuid
 from pathlib import Path
 
@@ -134,22 +136,42 @@ def start(name: str, workdir: Path, args) -> Server:
     return Server(name, argv, port, workdir)
 
 
+class Client:
+    """One keep-alive HTTP/1.1 connection (http.client): the leanest Python client, so the
+    figures measure the servers, not the client; every peer is driven by the same one."""
+
+    def __init__(self, url: str):
+        self.base = url
+        host, port = url.split("//", 1)[1].rsplit(":", 1)
+        self.conn = http.client.HTTPConnection(host, int(port), timeout=600)
+
+    def request(self, method: str, path: str, body: bytes | None = None):
+        headers = {"Content-Type": "application/json"} if body is not None else {}
+        try:
+            self.conn.request(method, path, body=body, headers=headers)
+            response = self.conn.getresponse()
+        except (http.client.HTTPException, ConnectionError):  # server closed keep-alive
+            self.conn.close()
+            self.conn.request(method, path, body=body, headers=headers)
+            response = self.conn.getresponse()
+        return response.status, response.read()
+
+
 def call(session, method, path, body=None, data=None):
-    url = session.base + API + path
     if method == "GET":
-        r = session.get(url, params=body, timeout=600)
+        query = urllib.parse.urlencode(body or {}, doseq=True)
+        status, content = session.request("GET", API + path + ("?" + query if query else ""))
     else:
-        r = session.request(method, url, data=data if data is not None else json.dumps(body),
-                            headers={"Content-Type": "application/json"}, timeout=600)
-    if r.status_code != 200:
-        raise RuntimeError(f"{method} {path}: {r.status_code} {r.text[:300]}")
-    return r.json() if r.content else {}
+        payload = data if data is not None else json.dumps(body)
+        status, content = session.request(method, API + path, payload.encode()
+                                          if isinstance(payload, str) else payload)
+    if status != 200:
+        raise RuntimeError(f"{method} {path}: {status} {content[:300]!r}")
+    return json.loads(content) if content else {}
 
 
 def new_session(url):
-    s = requests.Session()
-    s.base = url
-    return s
+    return Client(url)
 
 
 def make_run(session, exp_id, name="r"):

@@ -60,11 +60,26 @@ def create_app(config=None) -> Flask:
     app.register_blueprint(misc.api_bp, url_prefix=prefix, name="misc_api")
     app.register_blueprint(misc.ajax_bp, url_prefix=prefix, name="misc_ajax")
 
+    hooks = _global_hooks(app)
     has_root = _mount_plugin_blueprints(app, prefix)
     app.register_blueprint(misc.health_bp, url_prefix=prefix or None)
     if not has_root:
         app.register_blueprint(misc.placeholder_bp, url_prefix=prefix or None)
+    # The log-metric fast path skips Flask's hooks, so only when they are all ours: a
+    # plugin that hooks every request (authentication, say) must see log-metric too.
+    if not config.artifacts_only and not config.expose_prometheus \
+            and _global_hooks(app) == hooks:
+        from skiff_server.fast_path import FastLogMetric
+
+        app.wsgi_app = FastLogMetric(app.wsgi_app, app, config, API_PREFIXES)
     return app
+
+
+def _global_hooks(app: Flask) -> tuple:
+    return (tuple(app.before_request_funcs.get(None, ())),
+            tuple(app.after_request_funcs.get(None, ())),
+            tuple(app.teardown_request_funcs.get(None, ())),
+            tuple(app.url_value_preprocessors.get(None, ())))
 
 
 def mount_api(app: Flask, bp: Blueprint, prefix: str = "") -> set[str]:

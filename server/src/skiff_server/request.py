@@ -23,6 +23,9 @@ STR, INT, FLOAT, BOOL, DICT = "string", "int", "double", "bool", "object"
 LIST_STR, LIST_DICT = "string[]", "object[]"
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])([A-Z])")
+# A JSON object key holding an upper-case letter; when the raw body has none (and no \u
+# escapes), no key can need renaming and the body's objects are used as they are.
+_CAMEL_KEY_TEXT = re.compile(rb'[A-Z][^"\\]*"\s*:')
 
 
 def _bad(message: str) -> SkiffException:
@@ -119,6 +122,8 @@ def json_body(limit: int) -> dict:
             f"The request body must be a JSON object, got {type(obj).__name__}. See the API "
             "docs for more information about request parameters."
         )
+    if b"\\" not in data and not _CAMEL_KEY_TEXT.search(data):
+        return obj  # a big log-batch body skips the recursive walk below
     return snake_keys(obj)
 
 

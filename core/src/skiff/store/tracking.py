@@ -130,6 +130,14 @@ class TrackingStore(ABC):
         """Every point of one metric ordered by (step, timestamp); paged when max_results
         is given."""
 
+    def get_metric_history_points(self, run_id: str, metric_key: str) -> list[tuple]:
+        """The whole history of one metric as tuples whose first seven items are (key,
+        value, timestamp, step, dataset_name, dataset_digest, model_id), in history order.
+        For callers that only serialize the points (the server's get-history); stores
+        override it to skip building a Metric per point."""
+        return [(m.key, m.value, m.timestamp, m.step, m.dataset_name, m.dataset_digest,
+                 m.model_id) for m in self.get_metric_history(run_id, metric_key)]
+
     def get_metric_history_bulk_interval(self, run_ids: list[str], metric_key: str,
                                          max_results: int, start_step: int | None = None,
                                          end_step: int | None = None) -> list[Metric]:

@@ -10,15 +10,15 @@ from skiff.store._sampling import sample_steps
 from skiff.validation import (
     validate_batch,
     validate_batch_limits,
-    validate_key_name,
     validate_max_results,
-    validate_metric,
+    validate_metrics,
 )
 from skiff_stores_sql import _dialect
 from skiff_stores_sql import schema as t
 from skiff_stores_sql._common import (
     FINITE,
     batch_seq_base,
+    decode_value,
     encode_value,
     invalid,
     metric_columns,
@@ -38,23 +38,6 @@ _UNION_CHUNK = 400  # below SQLite's 500-term compound SELECT limit
 
 METRIC_COLUMNS = ("run_uuid", "key", "step", "timestamp", "seq", "value", "value_kind",
                   "dataset_name", "dataset_digest", "model_id")
-
-
-def _check_metrics(metrics: list) -> None:
-    """The per-metric checks of skiff.validation, with a fast path for well-formed points
-    (each distinct key is checked once); anything unusual goes through validate_metric,
-    which raises MLflow's message."""
-    good_keys: set = set()
-    for m in metrics:
-        key, value, timestamp, step = m.key, m.value, m.timestamp, m.step
-        if (type(value) in (float, int) and type(timestamp) is int and timestamp >= 0
-                and type(step) is int and type(key) is str):
-            if key in good_keys:
-                continue
-            validate_key_name(key, "metric")
-            good_keys.add(key)
-        else:
-            validate_metric(key, value, timestamp, step)
 
 
 def _metric_rows(run_id: str, metrics: list) -> list[tuple]:
@@ -84,11 +67,15 @@ def _latest_per_key(rows: list[tuple]) -> list[tuple]:
 
 
 class LoggingMixin:
+    def log_metric(self, run_id, metric) -> None:
+        if not self._single_metric.try_write(run_id, metric):
+            self.log_batch(run_id, [metric], [], [])
+
     def log_batch(self, run_id, metrics, params, tags) -> None:
         metrics, params, tags = list(metrics or []), list(params or []), list(tags or [])
         # Every limit and key is checked before the transaction starts.
         validate_batch_limits(metrics, params, tags)
-        _check_metrics(metrics)
+        validate_metrics(metrics)
         params, tags = validate_batch([], params, tags)
         metric_rows = _metric_rows(run_id, metrics)
         latest_rows = _latest_per_key(metric_rows)
@@ -169,13 +156,35 @@ class LoggingMixin:
             stmt = stmt.limit(max_results + 1)
 
         def read(conn):
-            rows = conn.execute(stmt).all()
+            result = conn.execute(stmt)
+            # Plain driver tuples: the columns need no conversion, and SQLAlchemy's Row
+            # objects cost as much as the query on a long history.
+            rows = result.cursor.fetchall()
+            result.close()
             token = None
             if max_results is not None and len(rows) > max_results:
                 rows = rows[:max_results]
-                last = rows[-1]
-                token = encode_token({"after": [last.step, last.timestamp, last.seq]})
+                last = rows[-1]  # ... step, dataset_name, dataset_digest, model_id, seq
+                token = encode_token({"after": [last[4], last[3], last[8]]})
             return PagedList(metrics_from_rows(rows), token)
+
+        return self._read(read)
+
+    def get_metric_history_points(self, run_id, metric_key) -> list[tuple]:
+        m = t.metrics
+        stmt = (sa.select(m.c.key, m.c.value, m.c.timestamp, m.c.step, m.c.dataset_name,
+                          m.c.dataset_digest, m.c.model_id, m.c.value_kind)
+                .where(m.c.run_uuid == str(run_id), m.c.key == metric_key)
+                .order_by(m.c.step, m.c.timestamp, m.c.seq))
+
+        def read(conn):
+            result = conn.execute(stmt)
+            rows = list(result.cursor.fetchall())  # PyMySQL gives a tuple
+            result.close()
+            if any(row[7] for row in rows):  # NaN or an infinity among the values
+                rows = [row if not row[7] else
+                        (row[0], decode_value(row[1], row[7]), *row[2:]) for row in rows]
+            return rows
 
         return self._read(read)
 

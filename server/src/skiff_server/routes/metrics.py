@@ -7,6 +7,7 @@ import math
 
 from flask import Blueprint, Response
 
+from skiff.entities import Metric
 from skiff.errors import SkiffException
 from skiff.validation import validate_max_results, validate_run_id
 from skiff_server.request import INT, LIST_STR, STR, get_params
@@ -29,42 +30,48 @@ def get_metric_history():
     max_results = p.get("max_results")
     if max_results is not None:
         max_results = validate_max_results(max_results, HISTORY_MAX_RESULTS)
-    page = tracking_store().get_metric_history(
-        p["run_id"], p["metric_key"], max_results=max_results,
-        page_token=p.get("page_token") or None)
-    if not page:
+    store, token = tracking_store(), None
+    if max_results is None and not p.get("page_token"):
+        points = store.get_metric_history_points(p["run_id"], p["metric_key"])
+    else:
+        page = store.get_metric_history(p["run_id"], p["metric_key"], max_results=max_results,
+                                        page_token=p.get("page_token") or None)
+        token = getattr(page, "token", None)
+        points = [(m.key, m.value, m.timestamp, m.step, m.dataset_name, m.dataset_digest,
+                   m.model_id) for m in page]
+    if not points:
         return json_response({})
-    parts = ['{"metrics":[', ",".join(encode_points(page))]
-    token = getattr(page, "token", None)
+    parts = ['{"metrics":[', ",".join(encode_points(points))]
     parts.append(f'],"next_page_token":{json.dumps(token)}}}' if token else "]}")
     return Response("".join(parts), mimetype="application/json")
 
 
 def encode_points(points):
-    """Metric points as JSON text, written directly: a history can hold millions of points
-    and building a dict per point costs more than the query."""
+    """Metric points, tuples as ``get_metric_history_points`` gives them, as JSON text
+    written directly: a history can hold millions of points and building a dict per point
+    costs more than the query."""
     keys: dict[str, str] = {}
-    for m in points:
-        if m.dataset_name is not None or m.dataset_digest is not None or m.model_id is not None:
-            yield json.dumps(_history_point(m), separators=(",", ":"))
+    for point in points:
+        name, value, timestamp, step, dataset_name, dataset_digest, model_id = point[:7]
+        if dataset_name is not None or dataset_digest is not None or model_id is not None:
+            yield json.dumps(_history_point(point), separators=(",", ":"))
             continue
-        key = keys.get(m.key)
+        key = keys.get(name)
         if key is None:
-            key = keys[m.key] = json.dumps(m.key)
-        value = m.value
+            key = keys[name] = json.dumps(name)
         if isinstance(value, float) and not math.isfinite(value):
             text = '"NaN"' if math.isnan(value) else ('"Infinity"' if value > 0 else
                                                        '"-Infinity"')
         else:
             text = repr(float(value))
-        yield f'{{"key":{key},"value":{text},"timestamp":{int(m.timestamp)},' \
-              f'"step":{int(m.step)}}}'
+        yield f'{{"key":{key},"value":{text},"timestamp":{int(timestamp)},' \
+              f'"step":{int(step)}}}'
 
 
-def _history_point(m) -> dict:
-    d = m.to_dict()
-    d.pop("run_id", None)
-    return d
+def _history_point(point: tuple) -> dict:
+    key, value, timestamp, step, dataset_name, dataset_digest, model_id = point[:7]
+    return Metric(key, value, timestamp, step, dataset_name, dataset_digest,
+                  model_id).to_dict()
 
 
 def _run_ids(p: dict) -> list[str]:
@@ -112,7 +119,7 @@ def get_history_bulk():
         for m in store.get_metric_history(run_id, p["metric_key"]):
             if len(out) >= limit:
                 break
-            d = _history_point(m)
+            d = m.to_dict()
             d["run_id"] = run_id
             out.append(d)
     out.sort(key=lambda d: (d["run_id"], d.get("timestamp", 0), d.get("step", 0)))

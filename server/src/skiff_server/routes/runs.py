@@ -127,6 +127,26 @@ def _metric(item: dict, where: str, run_id: str | None = None) -> Metric:
                   run_id=run_id if field(item, "model_id", STR, False, where) else None)
 
 
+_PLAIN_METRIC_FIELDS = frozenset(("key", "value", "timestamp", "step"))
+
+
+def _metrics(raw: list, run_id: str) -> list[Metric]:
+    """A batch's metrics: plain, well-typed points (nearly all of them) are built directly;
+    the rest go through ``_metric``, which names a bad field. Key names and values are
+    checked for the whole batch afterwards by ``validate_batch``."""
+    out = []
+    for i, item in enumerate(raw):
+        if item.keys() <= _PLAIN_METRIC_FIELDS:
+            key, value = item.get("key"), item.get("value")
+            timestamp, step = item.get("timestamp"), item.get("step", 0)
+            if (type(key) is str and key and type(value) in (float, int)
+                    and type(timestamp) is int and type(step) is int):
+                out.append(Metric(key, float(value), timestamp, step))
+                continue
+        out.append(_metric(item, f"metrics[{i}]", run_id))
+    return out
+
+
 @bp.route("/runs/log-metric", methods=["POST"])
 def log_metric():
     p = get_params({**RUN_ID, "key": STR, "value": FLOAT, "timestamp": INT, "step": INT,
@@ -173,7 +193,7 @@ def log_batch():
     # Counts first: an oversized batch is refused before any item is even decoded.
     validate_batch_limits(raw_metrics, [Param(str(i), "") for i in range(len(raw_params))],
                           raw_tags)
-    metrics = [_metric(m, f"metrics[{i}]", run_id) for i, m in enumerate(raw_metrics)]
+    metrics = _metrics(raw_metrics, run_id)
     params = []
     for i, item in enumerate(raw_params):
         key = field(item, "key", STR, True, f"params[{i}]")

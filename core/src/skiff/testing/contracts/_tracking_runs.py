@@ -283,6 +283,20 @@ class RunContract(ContractBase):
         with raises_code("INVALID_PARAMETER_VALUE"):
             store.log_metric(run_id, Metric("m", 1.0, 1, 1.5))
 
+    def test_metric_history_points_match_history(self, store):
+        run_id = self.make_run(store).info.run_id
+        store.log_batch(run_id, [Metric("p", float(s), 10 * s, s) for s in (3, 1, 2)], [], [])
+        store.log_metric(run_id, Metric("p", float("nan"), 5, 4))
+        store.log_metric(run_id, Metric("p", float("-inf"), 6, 5))
+        store.log_metric(run_id, Metric("p", 2.5, 7, 6, dataset_name="d", dataset_digest="x"))
+        points = [tuple(p[:7]) for p in store.get_metric_history_points(run_id, "p")]
+        expected = [(m.key, m.value, m.timestamp, m.step, m.dataset_name, m.dataset_digest,
+                     m.model_id) for m in store.get_metric_history(run_id, "p")]
+        assert len(points) == len(expected) == 6
+        assert repr(points) == repr(expected)  # repr: NaN == NaN
+        assert [p[3] for p in points] == [1, 2, 3, 4, 5, 6]
+        assert store.get_metric_history_points(run_id, "missing") == []
+
     def test_metric_history_paging(self, store):
         run_id = self.make_run(store).info.run_id
         store.log_batch(run_id, [Metric("m", float(s), 10 * s, s) for s in range(10)], [], [])
