@@ -89,6 +89,16 @@ def run_info_from_row(row) -> RunInfo:
     )
 
 
+def _plain_rows(conn, stmt) -> list[tuple]:
+    """All rows of ``stmt`` as the driver's tuples, for columns that need no conversion
+    (strings and numbers): SQLAlchemy's Row objects cost more than the query here."""
+    result = conn.execute(stmt)
+    try:
+        return result.cursor.fetchall()
+    finally:
+        result.close()
+
+
 class RunsMixin:
     # -- helpers -----------------------------------------------------------------------
     def _run_row(self, conn, run_id):
@@ -121,17 +131,17 @@ class RunsMixin:
         di, ds, dit, links = t.dataset_inputs, t.datasets, t.dataset_input_tags, t.run_model_links
         for chunk in _chunks(ids):
             by_run: dict[str, list] = {}
-            for row in conn.execute(sa.select(*metric_columns(lm), lm.c.run_uuid)
-                                    .where(id_filter(conn, lm.c.run_uuid, chunk))):
+            for row in _plain_rows(conn, sa.select(*metric_columns(lm), lm.c.run_uuid)
+                                   .where(id_filter(conn, lm.c.run_uuid, chunk))):
                 by_run.setdefault(row[-1], []).append(row)
             for run_uuid, run_rows in by_run.items():
                 metrics[run_uuid] = metrics_from_rows(run_rows)
-            for run_uuid, key, value in conn.execute(
-                    sa.select(pt.c.run_uuid, pt.c.key, pt.c.value)
+            for run_uuid, key, value in _plain_rows(
+                    conn, sa.select(pt.c.run_uuid, pt.c.key, pt.c.value)
                     .where(id_filter(conn, pt.c.run_uuid, chunk))):
                 params[run_uuid].append(Param(key, value))
-            for run_uuid, key, value in conn.execute(
-                    sa.select(tt.c.run_uuid, tt.c.key, tt.c.value)
+            for run_uuid, key, value in _plain_rows(
+                    conn, sa.select(tt.c.run_uuid, tt.c.key, tt.c.value)
                     .where(id_filter(conn, tt.c.run_uuid, chunk))):
                 tags[run_uuid].append(RunTag(key, value))
             if not optional_tables_used(conn):
@@ -339,7 +349,7 @@ class RunsMixin:
             return PagedList([], None)
 
         def search(conn):
-            rows, token = _search.split_page(list(conn.execute(stmt)), max_results, n_keys)
+            rows, token = _search.split_page(conn.execute(stmt).all(), max_results, n_keys)
             return PagedList(self._load_runs(conn, rows), token)
 
         return self._read(search)
