@@ -164,6 +164,12 @@ ORDER_BY_REJECTED = [
     ("model_version", "run_id"),
 ]
 
+# Skiff's own order_by key (the UI's Duration column); MLflow has none.
+ORDER_BY_SKIFF_ONLY = [
+    ("run", "duration"),
+    ("run", "attributes.duration DESC"),
+]
+
 _MLFLOW_SCRIPT = r"""
 import json, sys
 from mlflow.utils import search_utils as su
@@ -224,7 +230,8 @@ _ORDERS = {
 def mlflow_answers():
     """MLflow's answer for every case above, from one subprocess."""
     request = [["filter", kind, text] for kind, text in ACCEPTED + REJECTED + STRICTER + LENIENT]
-    request += [["order", kind, text] for kind, text in ORDER_BY_ACCEPTED + ORDER_BY_REJECTED]
+    request += [["order", kind, text]
+                for kind, text in ORDER_BY_ACCEPTED + ORDER_BY_REJECTED + ORDER_BY_SKIFF_ONLY]
     python = ensure_venv("mlflow3", [MLFLOW_3])
     done = subprocess.run(
         [str(python), "-c", _MLFLOW_SCRIPT],
@@ -293,3 +300,11 @@ def test_order_by_rejected(mlflow_answers, kind, text):
     assert status == "error"
     with pytest.raises(SkiffException):
         _ORDERS[kind]([text])
+
+
+@pytest.mark.parametrize(("kind", "text"), ORDER_BY_SKIFF_ONLY)
+def test_order_by_skiff_only(mlflow_answers, kind, text):
+    status, _ = mlflow_answers[("order", kind, text)]
+    assert status == "error"
+    [ours] = _ORDERS[kind]([text])
+    assert (ours.entity, ours.key) == ("attribute", "duration")

@@ -29,6 +29,9 @@ def test_paging_and_sorting(page, server):
     assert names == sorted(names)
     page.click("#runs-table th.metrics a:has-text('acc')")
     expect(page.locator("#runs-table th[aria-sort]")).to_contain_text("acc")
+    page.click("#runs-table th a:has-text('Duration')")
+    expect(page.locator("#runs-table th[aria-sort]")).to_contain_text("Duration")
+    expect(page.locator("#runs-table tbody tr")).to_have_count(25)
 
 
 def test_filter_and_inline_error(page, server):

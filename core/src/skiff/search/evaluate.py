@@ -166,6 +166,8 @@ def _sort_key_normalizer(entity: str, key: str, grammar: Grammar):
         or key in ("creation_timestamp", "last_updated_timestamp")
     ):
         return _as_number
+    if entity == ATTRIBUTE and key == "duration":
+        return _as_number
     if entity == ATTRIBUTE and key == "experiment_id":
         # Numeric ids order as numbers, others after them as text.
         return lambda value: (0, int(value)) if str(value).isdigit() else (1, str(value))
@@ -234,7 +236,14 @@ def _run_getter(entity: str, key: str) -> Getter:
         return lambda run: [
             _dataset_value(d, key) for d in (getattr(run.inputs, "dataset_inputs", None) or [])
         ]
+    if key == "duration":
+        return _run_duration
     return lambda run: getattr(run.info, key, None)
+
+
+def _run_duration(run):
+    start, end = run.info.start_time, run.info.end_time
+    return None if start is None or end is None else end - start
 
 
 def _tags_of(obj) -> dict:

@@ -117,6 +117,9 @@ RUN = Grammar(
         "artifact_uri",
         "start_time",
         "end_time",
+        # Skiff's own: end_time - start_time, missing while a run has no end time (the
+        # UI's Duration column sorts by it; MLflow's grammar has no such key).
+        "duration",
     ),
     order_by_aliases={"run name": "run_name", "created": "start_time"},
     order_by_entities=(METRIC, PARAM, TAG),

@@ -31,8 +31,10 @@ RUN_ATTRIBUTES = {
     "start_time": t.runs.c.start_time,
     "end_time": t.runs.c.end_time,
 }
+# Skiff's order_by-only attribute (see skiff.search.grammars).
+RUN_ORDER_ONLY_ATTRIBUTES = {"duration": t.runs.c.end_time - t.runs.c.start_time}
 # Run columns that may hold NULL (sorted last through a "missing" flag).
-_NULLABLE_RUN_ATTRIBUTES = {"end_time"}
+_NULLABLE_RUN_ATTRIBUTES = {"end_time", "duration"}
 
 EXPERIMENT_ATTRIBUTES = {
     "name": t.experiments.c.name,
@@ -225,6 +227,8 @@ def compile_run_search(experiment_ids: list[int], stages: list[str],
                 keys.append(SortKey(alias.c.value, order.ascending))
         elif order.entity == ATTRIBUTE:
             column = RUN_ATTRIBUTES.get(order.key)
+            if column is None:
+                column = RUN_ORDER_ONLY_ATTRIBUTES.get(order.key)
             if column is None:
                 raise invalid(f"Invalid order_by attribute {order.key!r}")
             seen_attributes.add(order.key)

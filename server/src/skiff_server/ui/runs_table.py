@@ -21,6 +21,7 @@ SORTABLE_FIXED = {
     "attributes.status": "attributes.status",
     "attributes.start_time": "attributes.start_time",
     "attributes.end_time": "attributes.end_time",
+    "attributes.duration": "attributes.duration",
     "attributes.user_id": "attributes.user_id",
     "source": "tags.`mlflow.source.name`",
 }

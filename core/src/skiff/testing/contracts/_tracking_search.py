@@ -112,6 +112,24 @@ class SearchContract(ContractBase):
         found = store.search_runs([exp_id], order_by=["tags.team DESC"])
         assert self._names(store, found)[-1] == "run-3"
 
+    def test_search_runs_order_by_duration(self, store):
+        """Skiff's own order_by key: end_time - start_time; runs without an end last."""
+        exp_id = self.make_experiment(store)
+        for name, start, end in [("long", 1000, 9000), ("open", 1500, None),
+                                 ("short", 2000, 2500), ("mid", 3000, 6000)]:
+            run_id = self.make_run(store, exp_id, run_name=name, start_time=start).info.run_id
+            if end is not None:
+                store.update_run_info(run_id, RunStatus.FINISHED, end, None)
+        found = store.search_runs([exp_id], order_by=["attributes.duration ASC"])
+        assert self._names(store, found) == ["short", "mid", "long", "open"]
+        found = store.search_runs([exp_id], order_by=["duration DESC"])
+        assert self._names(store, found) == ["long", "mid", "short", "open"]
+        page = store.search_runs([exp_id], order_by=["duration DESC"], max_results=2)
+        rest = store.search_runs([exp_id], order_by=["duration DESC"], max_results=2,
+                                 page_token=page.token)
+        assert self._names(store, page) + self._names(store, rest) == [
+            "long", "mid", "short", "open"]
+
     def test_search_runs_paging(self, store):
         exp_id = self.make_experiment(store)
         ids = [
