@@ -1,14 +1,22 @@
 """One metric point, written on the raw driver connection.
 
 ``log_metric`` is the call a training loop makes thousands of times; through SQLAlchemy's
-execution layer it costs ten times what the database does. This path runs the same three
-statements as ``log_batch`` (check the run is active, insert the point, merge it into
-``latest_metrics``) straight on the pooled DB-API connection, for SQLite and PostgreSQL.
+execution layer it costs ten times what the database does. These writers do what
+``log_batch`` does for one point (check the run is active, insert the point, merge it into
+``latest_metrics``) straight on a DB-API connection:
+
+* SQLite: three statements in one ``BEGIN IMMEDIATE`` transaction on a pooled connection;
+* PostgreSQL: one statement (data-modifying CTEs), so one round trip, on a connection kept
+  per thread in autocommit mode (a single statement is atomic by itself).
+
 Anything unusual (MySQL, datasets or model IDs on the point, a missing or deleted run, a
 driver error) is rolled back and handed to ``log_batch``, which raises MLflow's errors.
 """
 
 from __future__ import annotations
+
+import os
+import threading
 
 from skiff.entities import Metric
 from skiff.validation import validate_key_name
@@ -17,33 +25,40 @@ from skiff_stores_sql._dialect import LATEST_COLUMNS
 
 _INF, _NINF = float("inf"), float("-inf")
 _KNOWN_GOOD_KEYS_MAX = 10_000
+_METRIC_COLUMNS = ("run_uuid", "key", "step", "timestamp", "seq", "value", "value_kind")
 
 
-class SingleMetricWriter:
-    def __init__(self, engine, backend: str):
+def _names(columns) -> str:
+    return ", ".join(f'"{c}"' for c in columns)
+
+
+_LATEST_UPDATE = (
+    f'ON CONFLICT (run_uuid, "key") DO UPDATE SET '
+    f'{", ".join(f"{chr(34)}{c}{chr(34)} = excluded.{chr(34)}{c}{chr(34)}" for c in LATEST_COLUMNS[2:])} '
+    'WHERE (excluded.step, excluded."timestamp", excluded.value) > '
+    '(latest_metrics.step, latest_metrics."timestamp", latest_metrics.value)'
+)
+
+
+def single_metric_writer(engine, backend: str):
+    if backend == "sqlite":
+        return SqliteMetricWriter(engine)
+    if backend == "postgresql":
+        return PostgresMetricWriter(engine)
+    return MetricWriter(engine)
+
+
+class MetricWriter:
+    """The common part: which points qualify, and their column values. As a writer of its
+    own it declines every point (MySQL takes the general path)."""
+
+    def __init__(self, engine):
         self.engine = engine
-        self.enabled = backend in ("sqlite", "postgresql")
-        mark = "?" if backend == "sqlite" else "%s"
-        self.begin = "BEGIN IMMEDIATE" if backend == "sqlite" else None
-        self.check_sql = f"SELECT lifecycle_stage FROM runs WHERE run_uuid = {mark}"
-        columns = ("run_uuid", "key", "step", "timestamp", "seq", "value", "value_kind")
-        names = ", ".join(f'"{c}"' for c in columns)
-        self.insert_sql = (f"INSERT INTO metrics ({names}) "
-                           f"VALUES ({', '.join([mark] * len(columns))})")
-        latest = ", ".join(f'"{c}"' for c in LATEST_COLUMNS)
-        updates = ", ".join(f'"{c}" = excluded."{c}"' for c in LATEST_COLUMNS[2:])
-        self.latest_sql = (
-            f"INSERT INTO latest_metrics ({latest}) "
-            f"VALUES ({', '.join([mark] * len(LATEST_COLUMNS))}) "
-            f'ON CONFLICT (run_uuid, "key") DO UPDATE SET {updates} '
-            f'WHERE (excluded.step, excluded."timestamp", excluded.value) > '
-            f'(latest_metrics.step, latest_metrics."timestamp", latest_metrics.value)'
-        )
         self._good_keys: set[str] = set()
 
     def try_write(self, run_id: str, metric: Metric) -> bool:
         """Write ``metric`` and return True, or write nothing and return False."""
-        if not self.enabled or not self._plain(metric):
+        if not self._plain(metric):
             return False
         value = metric.value
         try:
@@ -53,36 +68,10 @@ class SingleMetricWriter:
                 value, kind = float(value), FINITE
         except OverflowError:  # an int too large for a double: log_batch says so
             return False
-        run_id = str(run_id)
-        connection = self.engine.raw_connection()
-        try:
-            cursor = connection.cursor()
-            try:
-                if self.begin:
-                    cursor.execute(self.begin)
-                cursor.execute(self.check_sql, (run_id,))
-                row = cursor.fetchone()
-                if row is None or row[0] != "active":
-                    connection.rollback()
-                    return False
-                cursor.execute(self.insert_sql, (run_id, metric.key, metric.step,
-                                                 metric.timestamp, batch_seq_base(), value,
-                                                 kind))
-                cursor.execute(self.latest_sql, (run_id, metric.key, metric.step,
-                                                 metric.timestamp, value, kind, None, None,
-                                                 None))
-            finally:
-                cursor.close()
-            connection.commit()
-            return True
-        except Exception:  # noqa: BLE001 - the general path retries and reports it
-            try:
-                connection.rollback()
-            except Exception:  # noqa: BLE001 - a broken connection is dropped below
-                connection.invalidate()
-            return False
-        finally:
-            connection.close()
+        return self._write(str(run_id), metric, value, kind)
+
+    def _write(self, run_id: str, metric: Metric, value: float, kind: int) -> bool:
+        return False
 
     def _plain(self, m: Metric) -> bool:
         """A point with nothing but key, value, timestamp and step, each well-typed."""
@@ -96,3 +85,88 @@ class SingleMetricWriter:
             if len(self._good_keys) < _KNOWN_GOOD_KEYS_MAX:
                 self._good_keys.add(m.key)
         return True
+
+
+class SqliteMetricWriter(MetricWriter):
+    CHECK = "SELECT lifecycle_stage FROM runs WHERE run_uuid = ?"
+    INSERT = (f"INSERT INTO metrics ({_names(_METRIC_COLUMNS)}) "
+              f"VALUES ({', '.join('?' * len(_METRIC_COLUMNS))})")
+    LATEST = (f"INSERT INTO latest_metrics ({_names(LATEST_COLUMNS)}) "
+              f"VALUES ({', '.join('?' * len(LATEST_COLUMNS))}) {_LATEST_UPDATE}")
+
+    def _write(self, run_id, metric, value, kind) -> bool:
+        connection = self.engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            try:
+                cursor.execute("BEGIN IMMEDIATE")
+                cursor.execute(self.CHECK, (run_id,))
+                row = cursor.fetchone()
+                if row is None or row[0] != "active":
+                    connection.rollback()
+                    return False
+                cursor.execute(self.INSERT, (run_id, metric.key, metric.step, metric.timestamp,
+                                             batch_seq_base(), value, kind))
+                cursor.execute(self.LATEST, (run_id, metric.key, metric.step, metric.timestamp,
+                                             value, kind, None, None, None))
+            finally:
+                cursor.close()
+            connection.commit()
+            return True
+        except Exception:  # noqa: BLE001 - the general path retries and reports it
+            try:
+                connection.rollback()
+            except Exception:  # noqa: BLE001 - a broken connection is dropped below
+                connection.invalidate()
+            return False
+        finally:
+            connection.close()
+
+
+class PostgresMetricWriter(MetricWriter):
+    # The two inserts read the run through ``r``: no active run, no rows, nothing written;
+    # the count of inserted points tells which happened.
+    STATEMENT = (
+        "WITH r AS (SELECT run_uuid FROM runs "
+        "WHERE run_uuid = %(run)s AND lifecycle_stage = 'active'), "
+        f"m AS (INSERT INTO metrics ({_names(_METRIC_COLUMNS)}) "
+        "SELECT run_uuid, %(key)s, %(step)s, %(ts)s, %(seq)s, %(value)s, %(kind)s FROM r "
+        "RETURNING 1), "
+        f"l AS (INSERT INTO latest_metrics ({_names(LATEST_COLUMNS)}) "
+        "SELECT run_uuid, %(key)s, %(step)s, %(ts)s, %(value)s, %(kind)s, NULL, NULL, NULL "
+        f"FROM r {_LATEST_UPDATE}) "
+        "SELECT count(*) FROM m"
+    )
+
+    def __init__(self, engine):
+        super().__init__(engine)
+        self._local = threading.local()
+
+    def _connection(self):
+        local = self._local
+        if getattr(local, "connection", None) is None or local.pid != os.getpid():
+            pooled = self.engine.raw_connection()
+            connection = pooled.driver_connection
+            pooled.detach()  # ours for this thread's lifetime, outside the pool
+            connection.autocommit = True
+            local.connection, local.pid = connection, os.getpid()
+        return local.connection
+
+    def _write(self, run_id, metric, value, kind) -> bool:
+        try:
+            connection = self._connection()
+            with connection.cursor() as cursor:
+                cursor.execute(self.STATEMENT, {
+                    "run": run_id, "key": metric.key, "step": metric.step,
+                    "ts": metric.timestamp, "seq": batch_seq_base(), "value": value,
+                    "kind": kind})
+                return cursor.fetchone()[0] == 1
+        except Exception:  # noqa: BLE001 - the general path retries and reports it
+            connection = getattr(self._local, "connection", None)
+            self._local.connection = None
+            if connection is not None:
+                try:
+                    connection.close()
+                except Exception:  # noqa: BLE001 - already broken
+                    pass
+            return False
