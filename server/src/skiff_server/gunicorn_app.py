@@ -41,8 +41,14 @@ def run_gunicorn(config: ServerConfig, workers: int, threads: int, extra: str | 
                         self.cfg.set(key.lower(), value)
 
         def load(self):
+            import gc
+
             from skiff_server.app import create_app
 
-            return create_app(config)
+            app = create_app(config)
+            # What exists now lives as long as the server: keep it out of the collector's
+            # walks (and out of copy-on-write page faults in the forked workers).
+            gc.freeze()
+            return app
 
     _SkiffApplication().run()
