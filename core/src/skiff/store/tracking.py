@@ -46,6 +46,15 @@ class TrackingStore(ABC):
         """Create an experiment and return its ID. Duplicate names (also of deleted
         experiments) raise RESOURCE_ALREADY_EXISTS."""
 
+    def create_experiment_with_id(self, experiment_id: str, name: str,
+                                  artifact_location: str | None = None,
+                                  tags: list | None = None) -> str:
+        """Optional: create an experiment under a chosen ID (``skiff migrate`` keeps IDs
+        this way). A taken ID or name raises RESOURCE_ALREADY_EXISTS, an ID the store
+        cannot hold INVALID_PARAMETER_VALUE; stores that allocate IDs themselves (REST)
+        keep this default, which raises NOT_IMPLEMENTED."""
+        raise _not_supported(self, "creating an experiment with a given ID")
+
     @abstractmethod
     def get_experiment(self, experiment_id: str) -> Experiment:
         """Return the experiment, or raise RESOURCE_DOES_NOT_EXIST."""

@@ -12,6 +12,7 @@ from skiff.search.paging import page_by_offset
 from skiff.utils.uri import append_to_uri_path
 from skiff.validation import (
     MAX_ARTIFACT_LOCATION_LENGTH,
+    validate_experiment_id,
     validate_experiment_name,
     validate_experiment_tag,
     validate_key_name,
@@ -54,6 +55,10 @@ class ExperimentsMixin(StoreBase):
         _files.atomic_write(os.path.join(directory, _layout.TAGS, key), value, tmp_dir=directory)
 
     def create_experiment(self, name, artifact_location=None, tags=None) -> str:
+        artifact_location = self._checked_new_experiment(name, artifact_location, tags)
+        return self._write_experiment(self._new_experiment_id(), name, artifact_location, tags)
+
+    def _checked_new_experiment(self, name, artifact_location, tags) -> str | None:
         validate_experiment_name(name)
         if artifact_location and len(artifact_location) > MAX_ARTIFACT_LOCATION_LENGTH:
             raise invalid(f"Artifact location exceeds the maximum length of "
@@ -61,9 +66,20 @@ class ExperimentsMixin(StoreBase):
         for tag in tags or []:
             validate_experiment_tag(tag.key, tag.value)
         self._check_name_is_free(name)
-        if artifact_location:
-            artifact_location = self._resolve_local_uri(artifact_location)
-        return self._write_experiment(self._new_experiment_id(), name, artifact_location, tags)
+        return self._resolve_local_uri(artifact_location) if artifact_location else None
+
+    def create_experiment_with_id(self, experiment_id, name, artifact_location=None,
+                                  tags=None) -> str:
+        """As create_experiment, under a chosen ID (skiff migrate keeps IDs this way)."""
+        experiment_id = str(experiment_id)
+        validate_experiment_id(experiment_id)
+        # Any entry of that name counts as taken: the registry's ``models`` folder too.
+        if any(os.path.lexists(os.path.join(parent, experiment_id))
+               for parent in (self.root, self.trash)):
+            raise SkiffException(f"Experiment ID {experiment_id} is taken",
+                                 "RESOURCE_ALREADY_EXISTS")
+        artifact_location = self._checked_new_experiment(name, artifact_location, tags)
+        return self._write_experiment(experiment_id, name, artifact_location, tags)
 
     def _check_name_is_free(self, name: str) -> None:
         existing = self.get_experiment_by_name(name)

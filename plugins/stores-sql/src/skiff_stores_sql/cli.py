@@ -41,15 +41,44 @@ def current(url):
         _fail(exc)
 
 
-@click.command("migrate", help="Copy experiments, runs (deleted ones too), params, tags, "
-                               "metric histories, inputs and artifacts from one tracking "
-                               "store to another. Safe to run again: copied runs are skipped, "
-                               "half-copied ones redone.")
-@click.option("--from", "source_uri", required=True, help="Tracking URI to copy from.")
-@click.option("--to", "target_uri", required=True, help="Tracking URI to copy to.")
+_MIGRATE_HELP = """Copy everything from one store to another: experiments (keeping their IDs
+where the target can), runs including deleted ones and nesting, full metric histories,
+params, tags, dataset inputs and artifacts, then the model registry (models with
+description, tags and aliases; versions with their numbers, description, tags, stage, run
+link, and the logged models they come from).
+
+\b
+Either side is any store Skiff can open:
+  ./mlruns or file:///path        a file store
+  sqlite:///skiff.db              a Skiff SQL database (also postgresql://, mysql://)
+  http://host:5000                a live MLflow or Skiff server
+As --from, a database with MLflow's schema (sqlite:///mlflow.db, postgresql://...,
+mysql://...) is read directly and never written to, so no MLflow server is needed.
+
+Experiment IDs are kept when the target is a SQL or file store and the ID is free there;
+otherwise the experiment gets a new ID and the mapping is printed. Model version numbers
+are kept too. Not copied: traces, logged models that no model version points at, and the
+registry's own timestamps and user names.
+
+Safe to run again: what was copied is found through skiff.migrate.* tags and skipped, and
+an interrupted migration is finished by running the same command.
+"""
+
+
+@click.command("migrate", help=_MIGRATE_HELP, short_help="Copy all tracking and registry "
+               "data from one store (or an MLflow database) to another.")
+@click.option("--from", "source_uri", required=True, metavar="URI",
+              help="Store to copy from (never modified).")
+@click.option("--to", "target_uri", required=True, metavar="URI", help="Store to copy to.")
 @click.option("--artifacts/--no-artifacts", default=True, show_default=True,
-              help="Copy each run's artifacts too.")
-def migrate(source_uri, target_uri, artifacts):
+              help="Copy the artifacts of runs and logged models too.")
+@click.option("--source-artifacts-destination", metavar="URI",
+              help="Where the source's mlflow-artifacts:/ URIs point: the "
+                   "--artifacts-destination its server ran with (default ./mlartifacts for "
+                   "'mlflow server'). Needed to copy proxied artifacts from a database "
+                   "read directly.")
+def migrate(source_uri, target_uri, artifacts, source_artifacts_destination):
+    from rich.console import Console
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -59,29 +88,31 @@ def migrate(source_uri, target_uri, artifacts):
     )
 
     from skiff.errors import SkiffException
-    from skiff.tracking._stores import get_tracking_store
     from skiff_stores_sql.migrate import Migrator
+    from skiff_stores_sql.migrate_sources import open_source, open_target
 
-    try:
-        source, target = get_tracking_store(source_uri), get_tracking_store(target_uri)
+    if source_uri == target_uri:
+        raise click.ClickException("--from and --to name the same store")
+    try:  # both ends open before the progress bar starts: a bad URI is one line
+        source = open_source(source_uri, source_artifacts_destination)
+        target, target_registry = open_target(target_uri)
     except SkiffException as exc:
         _fail(exc)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeRemainingColumn())
-    with Progress(*columns, transient=False) as bar:
-        task = bar.add_task("runs", total=None)
+    try:
+        with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
+            task = bar.add_task("reading", total=None)
 
-        def progress(advance, description, total=None):
-            bar.update(task, advance=advance, description=description,
-                       **({"total": total} if total is not None else {}))
+            def progress(advance, description, total=None):
+                bar.update(task, advance=advance, description=description,
+                           **({"total": total} if total is not None else {}))
 
-        try:
-            report = Migrator(source, target, artifacts, progress).run()
-        except SkiffException as exc:
-            _fail(exc)
-    click.echo(
-        f"Copied {report.runs_copied} runs ({report.metric_points} metric points, "
-        f"{report.artifact_files} artifact files), skipped {report.runs_skipped} already "
-        f"copied, redid {report.runs_redone} interrupted; created "
-        f"{report.experiments_created} experiments."
-    )
+            report = Migrator(source, target, artifacts, progress,
+                              target_registry=target_registry, notify=bar.console.print,
+                              target_uri=target_uri).run()
+    except SkiffException as exc:
+        _fail(exc)
+    finally:
+        source.close()
+    click.echo(report.summary())

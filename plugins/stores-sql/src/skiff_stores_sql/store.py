@@ -155,6 +155,17 @@ class SqlTrackingStore(RunsMixin, LoggingMixin, LoggedModelsMixin, TrackingStore
         ]
 
     def create_experiment(self, name, artifact_location=None, tags=None) -> str:
+        return self._create_experiment(name, artifact_location, tags)
+
+    def create_experiment_with_id(self, experiment_id, name, artifact_location=None,
+                                  tags=None) -> str:
+        number = experiment_id_int(experiment_id)
+        if number is None or str(number) != str(experiment_id):
+            raise invalid(f"Experiment ID {experiment_id!r} does not fit this store "
+                          "(integers from 0 to 2147483647)")
+        return self._create_experiment(name, artifact_location, tags, number)
+
+    def _create_experiment(self, name, artifact_location, tags, number=None) -> str:
         validate_experiment_name(name)
         if artifact_location and len(artifact_location) > MAX_ARTIFACT_LOCATION_LENGTH:
             raise invalid(
@@ -169,12 +180,20 @@ class SqlTrackingStore(RunsMixin, LoggingMixin, LoggedModelsMixin, TrackingStore
             taken = conn.execute(sa.select(exps.c.lifecycle_stage).where(exps.c.name == name))
             if taken.first() is not None:
                 raise _name_taken(name)
+            if number is not None and conn.execute(sa.select(exps.c.experiment_id).where(
+                    exps.c.experiment_id == number)).first() is not None:
+                raise SkiffException(f"Experiment ID {number} is taken",
+                                     "RESOURCE_ALREADY_EXISTS")
             now = now_ms()
+            chosen = {} if number is None else {"experiment_id": number}
             result = conn.execute(exps.insert().values(
                 name=name, artifact_location=artifact_location or None,
                 lifecycle_stage=LifecycleStage.ACTIVE, creation_time=now, last_update_time=now,
+                **chosen,
             ))
             new_id = result.inserted_primary_key[0]
+            if number is not None and self.backend == "postgresql":
+                _advance_pg_sequence(conn, number)
             if not artifact_location:
                 conn.execute(exps.update().where(exps.c.experiment_id == new_id).values(
                     artifact_location=append_to_uri_path(self.artifact_root_uri, str(new_id))
@@ -304,6 +323,17 @@ class SqlTrackingStore(RunsMixin, LoggingMixin, LoggedModelsMixin, TrackingStore
                 conn.execute(table.delete().where(table.c.experiment_id == row.experiment_id))
 
         self._write(delete)
+
+
+def _advance_pg_sequence(conn, number: int) -> None:
+    """An explicit ID does not move PostgreSQL's sequence: move it past ``number`` (never
+    back, so IDs of removed experiments are not handed out again)."""
+    seq = conn.execute(sa.text(
+        "SELECT pg_get_serial_sequence('experiments', 'experiment_id')")).scalar()
+    last, called = conn.execute(sa.text(f"SELECT last_value, is_called FROM {seq}")).one()
+    if number > last or (number == last and not called):
+        conn.execute(sa.text("SELECT setval(CAST(:seq AS regclass), :n)"),
+                     {"seq": seq, "n": number})
 
 
 def _name_taken(name: str) -> SkiffException:

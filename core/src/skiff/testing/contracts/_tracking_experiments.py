@@ -11,6 +11,7 @@ from skiff.entities import (
     LifecycleStage,
     ViewType,
 )
+from skiff.errors import SkiffException
 from skiff.testing.contracts._tracking_base import (
     ContractBase,
     now_ms,
@@ -57,6 +58,24 @@ class ExperimentContract(ContractBase):
     def test_experiment_ids_are_unique(self, store):
         ids = {store.create_experiment(f"e{i}") for i in range(5)}
         assert len(ids) == 5
+
+    def test_create_experiment_with_id(self, store):
+        # optional: stores that allocate IDs themselves (REST) answer NOT_IMPLEMENTED
+        try:
+            got = store.create_experiment_with_id("4242", "kept-id", tags=[ExperimentTag("k", "v")])
+        except SkiffException as error:
+            if error.error_code != "NOT_IMPLEMENTED":
+                raise
+            pytest.skip("this store allocates experiment IDs itself")
+        assert got == "4242"
+        exp = store.get_experiment("4242")
+        assert (exp.name, exp.tags) == ("kept-id", {"k": "v"})
+        with raises_code("RESOURCE_ALREADY_EXISTS"):
+            store.create_experiment_with_id("4242", "another-name")
+        with raises_code("RESOURCE_ALREADY_EXISTS"):
+            store.create_experiment_with_id("4243", "kept-id")
+        # IDs allocated afterwards never collide with the chosen one
+        assert store.create_experiment("after") != "4242"
 
     def test_duplicate_experiment_name(self, store):
         store.create_experiment("dup")
