@@ -62,8 +62,10 @@ def _add_core_commands(group: click.Group) -> None:
         doctor,
         experiments,
         gc,
+        model_versions,
         models,
         plugins,
+        registered_models,
         run,
         runs,
     )
@@ -77,6 +79,8 @@ def _add_core_commands(group: click.Group) -> None:
     group.add_command(run.run)
     group.add_command(deployments.deployments)
     group.add_command(models.models)
+    group.add_command(registered_models.registered_models)
+    group.add_command(model_versions.model_versions)
 
 
 _commands_added = False

@@ -20,12 +20,21 @@ def client():
     return Client()
 
 
-def print_table(headers: list[str], rows: list[list]) -> None:
+def print_table(headers: list[str], rows: list[list], indent: str = "") -> None:
     """A plain aligned table (no dependency)."""
     rows = [["" if c is None else str(c) for c in row] for row in rows]
     widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
     line = "  ".join(h.ljust(w) for h, w in zip(headers, widths))
-    click.echo(line)
-    click.echo("  ".join("-" * w for w in widths))
+    click.echo(indent + line.rstrip())
+    click.echo(indent + "  ".join("-" * w for w in widths))
     for row in rows:
-        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths)))
+        click.echo(indent + "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+
+
+def format_ms(ms: int | None) -> str:
+    """Epoch milliseconds as local 'YYYY-MM-DD HH:MM:SS' ('' when unset)."""
+    import datetime
+
+    if not ms:
+        return ""
+    return datetime.datetime.fromtimestamp(ms / 1000).strftime("%Y-%m-%d %H:%M:%S")
