@@ -182,3 +182,80 @@ def test_concurrent_version_creation_hands_out_each_number_once(db_uri):
         versions = list(pool.map(
             lambda i: store.create_model_version("c", f"runs:/r{i}/m").version, range(20)))
     assert sorted(int(v) for v in versions) == list(range(1, 21))
+
+
+def _all_pages(search, size, **kwargs):
+    found, token = [], None
+    while True:
+        page = search(max_results=size, page_token=token, **kwargs)
+        found += page
+        token = page.token
+        if not token:
+            return found
+
+
+def test_keyset_pages_match_one_page_in_every_order(db_uri):
+    """Tied timestamps included; with an order_by, ties break as MLflow's do (name ASC,
+    then version DESC), without one newest change first."""
+    from skiff_stores_sql import schema as t
+
+    store = _store(db_uri)
+    for i in range(6):
+        store.create_registered_model(f"m{i}")
+        for _ in range(1 + i % 3):
+            store.create_model_version(f"m{i}", "runs:/r/m", "r")
+    with store.engine.begin() as conn:  # three distinct times only: many ties
+        for table in (t.registered_models, t.model_versions):
+            for i in range(6):
+                conn.execute(table.update().where(table.c.name == f"m{i}").values(
+                    last_updated_timestamp=1000 * (i % 3), creation_timestamp=7))
+        conn.execute(t.model_versions.update().where(t.model_versions.c.version == 1)
+                     .values(last_updated_timestamp=5000))  # first versions changed last
+    for order in (None, ["name DESC"], ["last_updated_timestamp DESC"],
+                  ["last_updated_timestamp ASC"], ["creation_timestamp DESC"]):
+        whole = [m.name for m in store.search_registered_models(order_by=order)]
+        assert [m.name for m in _all_pages(store.search_registered_models, 2,
+                                           order_by=order)] == whole, order
+    for order in (None, ["name ASC"], ["last_updated_timestamp DESC"],
+                  ["version_number ASC"], ["creation_timestamp ASC"]):
+        whole = [(v.name, v.version) for v in store.search_model_versions(order_by=order)]
+        assert [(v.name, v.version) for v in _all_pages(store.search_model_versions, 2,
+                                                        order_by=order)] == whole, order
+    by_name = [(v.name, v.version) for v in store.search_model_versions(order_by=["name"])]
+    assert by_name[:4] == [("m0", "1"), ("m1", "2"), ("m1", "1"), ("m2", "3")]
+    newest = [(v.name, v.version) for v in store.search_model_versions()]
+    assert newest[:8] == [(f"m{i}", "1") for i in range(6)] + [("m2", "3"), ("m2", "2")]
+
+
+def test_pages_larger_than_one_in_list_keep_every_tag_and_alias(db_uri):
+    """Tags, aliases and latest versions are read in chunks of names (padded IN lists, or
+    one array on PostgreSQL): a 300-model page spans two chunks."""
+    from skiff_stores_sql import _registry_rows
+    from skiff_stores_sql import schema as t
+
+    store = _store(db_uri)
+    n = _registry_rows.CHUNK + 44
+    names = [f"m{i:04d}" for i in range(n)]
+    with store.engine.begin() as conn:
+        conn.execute(t.registered_models.insert(), [
+            {"name": name, "creation_timestamp": i, "last_updated_timestamp": i,
+             "last_version": 1} for i, name in enumerate(names)])
+        conn.execute(t.registered_model_tags.insert(), [
+            {"name": name, "key": "i", "value": str(i)} for i, name in enumerate(names)])
+        conn.execute(t.model_versions.insert(), [
+            {"name": name, "version": 1, "creation_timestamp": i, "last_updated_timestamp": i,
+             "current_stage": "None", "source": "s3://b/m", "status": "READY"}
+            for i, name in enumerate(names)])
+        conn.execute(t.model_version_tags.insert(), [
+            {"name": name, "version": 1, "key": "v", "value": name} for name in names])
+        conn.execute(t.registered_model_aliases.insert(), [
+            {"name": name, "alias": "champion", "version": 1} for name in names[::7]])
+    models = store.search_registered_models(max_results=n)
+    assert [m.name for m in models] == names
+    assert all(m.tags == {"i": str(i)} for i, m in enumerate(models))
+    assert all(m.aliases == ({"champion": "1"} if i % 7 == 0 else {})
+               for i, m in enumerate(models))
+    assert all([v.tags for v in m.latest_versions] == [{"v": m.name}] for m in models)
+    versions = store.search_model_versions(max_results=n, order_by=["name"])
+    assert [v.aliases for v in versions[:8]] == [["champion"]] + [[]] * 6 + [["champion"]]
+    assert all(v.tags == {"v": v.name} for v in versions)

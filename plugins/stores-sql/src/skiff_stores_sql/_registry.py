@@ -21,6 +21,7 @@ from skiff.validation import validate_max_results
 from skiff_stores_sql import _dialect, _registry_search, _search
 from skiff_stores_sql import schema as t
 from skiff_stores_sql._common import invalid, not_found, now_ms
+from skiff_stores_sql._registry_rows import models_from_rows, versions_from_rows
 from skiff_stores_sql._registry_versions import VersionsMixin, version_number
 from skiff_stores_sql.engine import (
     backend_of,
@@ -77,8 +78,13 @@ class SqlRegistryStore(VersionsMixin, RegistryStore):
             raise
 
     def _read(self, fn):
+        """Run ``fn(conn)`` for reading. On PostgreSQL outside a transaction: at READ
+        COMMITTED each statement has its own snapshot either way, and a search is then
+        its statements' round trips only (no BEGIN and ROLLBACK)."""
+        options = {"isolation_level": "AUTOCOMMIT"} if self.backend == "postgresql" else {}
+
         def attempt():
-            with self.engine.connect() as conn:
+            with self.engine.connect().execution_options(**options) as conn:
                 return fn(conn)
 
         return with_retry(attempt)
@@ -93,30 +99,6 @@ class SqlRegistryStore(VersionsMixin, RegistryStore):
         if row is None:
             raise not_found(f"Registered Model with name={name} not found")
         return row
-
-    def _models_from_rows(self, conn, rows, with_latest: bool = True) -> list[RegisteredModel]:
-        names = [row.name for row in rows]
-        tags: dict[str, dict] = {n: {} for n in names}
-        aliases: dict[str, dict] = {n: {} for n in names}
-        latest: dict[str, list] = {n: [] for n in names}
-        for chunk in _chunks(names):
-            mt, al = t.registered_model_tags, t.registered_model_aliases
-            for tag in conn.execute(sa.select(mt).where(mt.c.name.in_(chunk))):
-                tags[tag.name][tag.key] = tag.value
-            for alias in conn.execute(sa.select(al).where(al.c.name.in_(chunk))
-                                      .order_by(al.c.alias)):
-                aliases[alias.name][alias.alias] = str(alias.version)
-            if with_latest:
-                for mv in self._latest_version_entities(conn, chunk, None):
-                    latest[mv.name].append(mv)
-        return [
-            RegisteredModel(
-                name=row.name, creation_timestamp=row.creation_timestamp,
-                last_updated_timestamp=row.last_updated_timestamp,
-                description=row.description, latest_versions=latest[row.name],
-                tags=tags[row.name], aliases=aliases[row.name], user_id=row.user_id)
-            for row in rows
-        ]
 
     def _touch_model(self, conn, name, when=None) -> None:
         models = t.registered_models
@@ -143,7 +125,7 @@ class SqlRegistryStore(VersionsMixin, RegistryStore):
             if latest:
                 conn.execute(t.registered_model_tags.insert(), [
                     {"name": name, "key": k, "value": v} for k, v in latest.items()])
-            return self._models_from_rows(conn, [self._model_row(conn, name)], False)[0]
+            return models_from_rows(conn, [self._model_row(conn, name)], False)[0]
 
         try:
             return self._write(create)
@@ -151,7 +133,7 @@ class SqlRegistryStore(VersionsMixin, RegistryStore):
             raise model_exists_error(name) from None  # a concurrent create won
 
     def get_registered_model(self, name) -> RegisteredModel:
-        return self._read(lambda conn: self._models_from_rows(
+        return self._read(lambda conn: models_from_rows(
             conn, [self._model_row(conn, name)])[0])
 
     def update_registered_model(self, name, description) -> RegisteredModel:
@@ -201,22 +183,14 @@ class SqlRegistryStore(VersionsMixin, RegistryStore):
     def search_registered_models(self, filter_string=None,
                                  max_results=SEARCH_REGISTERED_MODEL_MAX_RESULTS_DEFAULT,
                                  order_by=None, page_token=None) -> PagedList[RegisteredModel]:
-        from skiff.search.parser import (
-            parse_registered_model_filter,
-            parse_registered_model_order_by,
-        )
-
         max_results = validate_max_results(max_results,
                                            SEARCH_REGISTERED_MODEL_MAX_RESULTS_THRESHOLD)
-        comparisons = parse_registered_model_filter(filter_string)
-        order_bys = parse_registered_model_order_by(order_by)
-        stmt, keys = _registry_search.compile_registered_model_search(
-            comparisons, order_bys, _registry_search.hides_prompts(filter_string))
-        stmt, n_keys = _search.paged(stmt, keys, page_token, max_results)
+        stmt, keys = _registry_search.registered_model_search(filter_string, order_by)
+        stmt, n_keys = _registry_search.paged(stmt, keys, page_token, max_results)
 
         def search(conn):
-            rows, token = _search.split_page(list(conn.execute(stmt)), max_results, n_keys)
-            return PagedList(self._models_from_rows(conn, rows), token)
+            rows, token = _search.split_page(conn.execute(stmt).all(), max_results, n_keys)
+            return PagedList(models_from_rows(conn, rows), token)
 
         return self._read(search)
 
@@ -287,11 +261,7 @@ class SqlRegistryStore(VersionsMixin, RegistryStore):
                 aliases.c.name == name, aliases.c.alias == alias)).scalar()
             if version is None:
                 raise not_found(f"Registered model alias {alias} not found.")
-            return self._versions_from_rows(conn, [self._version_row(conn, name, version)])[0]
+            return versions_from_rows(conn, [self._version_row(conn, name, version)])[0]
 
         return self._read(get)
 
-
-def _chunks(items: list, size: int = 500):
-    for start in range(0, len(items), size):
-        yield items[start:start + size]

@@ -3,11 +3,15 @@
 
 Values and tag keys are bound parameters. Tag clauses are correlated EXISTS probes on the
 tag tables' primary keys (name, [version,] key), so a filtered search walks the models in
-the requested order and stops after one page. Paging reuses ``_search.paged`` (keyset
-tokens, offset tokens accepted).
+the requested order and stops after one page (the prompt exclusion can also use the
+key-first indexes of revision 0004, which PostgreSQL needs). Paging is ``_search.paged``
+(keyset tokens, offset tokens accepted) plus a seek bound, see ``paged``. Statements are
+parsed and compiled once per (filter, order_by).
 """
 
 from __future__ import annotations
+
+import functools
 
 import sqlalchemy as sa
 
@@ -15,6 +19,7 @@ from skiff.search.ast import ATTRIBUTE, TAG, Comparison, OrderBy
 from skiff_stores_sql import schema as t
 from skiff_stores_sql._common import invalid
 from skiff_stores_sql._search import SortKey, apply_comparator
+from skiff_stores_sql._search import paged as _paged
 
 PROMPT_TAG = "mlflow.prompt.is_prompt"
 
@@ -120,8 +125,7 @@ def _version_value(comp: Comparison):
 
 def compile_model_version_search(comparisons: list[Comparison], order_bys: list[OrderBy],
                                  hide_prompts: bool):
-    """(select of model_versions columns, sort keys); default order last_updated DESC,
-    name ASC, version DESC (which is unique, so keyset paging is exact)."""
+    """(select of model_versions columns, sort keys)."""
     versions = t.model_versions
     where = []
     for comp in comparisons:
@@ -135,6 +139,83 @@ def compile_model_version_search(comparisons: list[Comparison], order_bys: list[
             raise invalid(f"Invalid filter for model versions: {comp.entity} {comp.key!r}")
     if hide_prompts:
         where.append(_prompt_clause(_version_tag_exists))
-    defaults = (("last_updated_timestamp", False), ("name", True), ("version_number", False))
+    # MLflow's orders: without order_by, newest change first; with one, ties broken by
+    # name ASC then version DESC only (which is unique, so keyset paging is exact).
+    defaults = (("name", True), ("version_number", False))
+    if not order_bys:
+        defaults = (("last_updated_timestamp", False), *defaults)
     keys = _sort_keys(order_bys, MODEL_VERSION_ATTRIBUTES, defaults, "model versions")
     return sa.select(*versions.c).where(*where), keys
+
+
+def paged(stmt: sa.Select, keys: list[SortKey], page_token: str | None, max_results: int):
+    """``_search.paged`` plus a plain range on the first sort key for keyset tokens.
+
+    The keyset condition is an OR of ANDs, which SQLite turns into a multi-index OR that
+    collects and sorts every row past the token (tens of ms at 10k models); the redundant
+    ``first >= value`` (``<=`` descending) lets it seek the order's index and stop after a
+    page. Every registry sort column is NOT NULL, so the bound drops nothing.
+    """
+    from skiff.search.paging import decode_token
+
+    stmt, n_keys = _paged(stmt, keys, page_token, max_results)
+    after = decode_token(page_token).get("after")
+    if after:
+        first, value = keys[0], after[0]
+        stmt = stmt.where(first.expr >= value if first.ascending else first.expr <= value)
+    return stmt, n_keys
+
+
+# -- parsed and compiled once per (filter, order_by) -------------------------------------
+
+
+def _order_key(order_by):
+    """A hashable form of ``order_by`` (None when it has none: compile it uncached)."""
+    if order_by is None or isinstance(order_by, str):
+        return order_by
+    try:
+        key = tuple(order_by)
+        hash(key)
+        return key
+    except TypeError:
+        return None
+
+
+def _as_given(order_key):
+    return list(order_key) if isinstance(order_key, tuple) else order_key
+
+
+@functools.lru_cache(maxsize=256)
+def _registered_model_search(filter_string, order_key):
+    from skiff.search.parser import parse_registered_model_filter, parse_registered_model_order_by
+
+    return compile_registered_model_search(
+        parse_registered_model_filter(filter_string),
+        parse_registered_model_order_by(_as_given(order_key)), hides_prompts(filter_string))
+
+
+@functools.lru_cache(maxsize=256)
+def _model_version_search(filter_string, order_key):
+    from skiff.search.parser import parse_model_version_filter, parse_model_version_order_by
+
+    return compile_model_version_search(
+        parse_model_version_filter(filter_string),
+        parse_model_version_order_by(_as_given(order_key)), hides_prompts(filter_string))
+
+
+def _cached(compile_fn, filter_string, order_by):
+    key = _order_key(order_by)
+    if (key is None and order_by) or not isinstance(filter_string, (str, type(None))):
+        return compile_fn.__wrapped__(filter_string, order_by)
+    return compile_fn(filter_string, key)
+
+
+def registered_model_search(filter_string, order_by):
+    """(statement, sort keys) for a registered-model search; statements are immutable, so
+    repeated searches (the pages of one listing, a UI's polling) share one."""
+    return _cached(_registered_model_search, filter_string, order_by)
+
+
+def model_version_search(filter_string, order_by):
+    """(statement, sort keys) for a model-version search (see above)."""
+    return _cached(_model_version_search, filter_string, order_by)

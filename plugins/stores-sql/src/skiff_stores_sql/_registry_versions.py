@@ -10,7 +10,6 @@ import sqlalchemy as sa
 
 from skiff.entities import ModelVersion, PagedList
 from skiff.entities.registry import (
-    ALL_STAGES,
     STAGE_ARCHIVED,
     STAGE_NONE,
     STAGE_PRODUCTION,
@@ -28,6 +27,7 @@ from skiff.validation import validate_max_results
 from skiff_stores_sql import _dialect, _registry_search, _search
 from skiff_stores_sql import schema as t
 from skiff_stores_sql._common import invalid, not_found, now_ms
+from skiff_stores_sql._registry_rows import latest_versions, versions_from_rows
 
 _URI_LENGTH = t.model_versions.c.source.type.length
 
@@ -51,48 +51,6 @@ class VersionsMixin:
         if row is None:
             raise not_found(f"Model Version (name={name}, version={version}) not found")
         return row
-
-    def _versions_from_rows(self, conn, rows) -> list[ModelVersion]:
-        wanted = {(row.name, row.version) for row in rows}
-        names = sorted({row.name for row in rows})
-        tags: dict[tuple, dict] = {key: {} for key in wanted}
-        aliases: dict[tuple, list] = {key: [] for key in wanted}
-        vt, al = t.model_version_tags, t.registered_model_aliases
-        for start in range(0, len(names), 500):
-            chunk = names[start:start + 500]
-            for tag in conn.execute(sa.select(vt).where(vt.c.name.in_(chunk))):
-                if (tag.name, tag.version) in tags:
-                    tags[(tag.name, tag.version)][tag.key] = tag.value
-            for alias in conn.execute(sa.select(al).where(al.c.name.in_(chunk))
-                                      .order_by(al.c.alias)):
-                if (alias.name, alias.version) in aliases:
-                    aliases[(alias.name, alias.version)].append(alias.alias)
-        return [
-            ModelVersion(
-                name=row.name, version=str(row.version),
-                creation_timestamp=row.creation_timestamp,
-                last_updated_timestamp=row.last_updated_timestamp,
-                description=row.description, user_id=row.user_id,
-                current_stage=row.current_stage, source=row.source, run_id=row.run_id,
-                status=row.status, status_message=row.status_message,
-                tags=tags[(row.name, row.version)], run_link=row.run_link,
-                aliases=aliases[(row.name, row.version)], model_id=row.model_id)
-            for row in rows
-        ]
-
-    def _latest_version_entities(self, conn, names: list, stages) -> list[ModelVersion]:
-        """The highest version per (model, stage) of ``names``, in one query."""
-        mv = t.model_versions
-        where = [mv.c.name.in_(names)]
-        if stages is not None:
-            where.append(mv.c.current_stage.in_(stages))
-        top = (sa.select(mv.c.name, mv.c.current_stage, sa.func.max(mv.c.version).label("v"))
-               .where(*where).group_by(mv.c.name, mv.c.current_stage).subquery())
-        rows = conn.execute(sa.select(mv).join(
-            top, sa.and_(mv.c.name == top.c.name, mv.c.version == top.c.v))).all()
-        order = {stage: i for i, stage in enumerate(stages or ALL_STAGES)}
-        rows.sort(key=lambda r: (r.name, order.get(r.current_stage, len(order))))
-        return self._versions_from_rows(conn, rows)
 
     # -- create ---------------------------------------------------------------------------
     def create_model_version(self, name, source, run_id=None, tags=None, run_link=None,
@@ -133,7 +91,7 @@ class VersionsMixin:
                 conn.execute(t.model_version_tags.insert(), [
                     {"name": name, "version": number, "key": k, "value": v}
                     for k, v in latest.items()])
-            return self._versions_from_rows(conn, [self._version_row(conn, name, number)])[0]
+            return versions_from_rows(conn, [self._version_row(conn, name, number)])[0]
 
         return self._write(create)
 
@@ -198,7 +156,7 @@ class VersionsMixin:
 
     # -- read / update ---------------------------------------------------------------------
     def get_model_version(self, name, version) -> ModelVersion:
-        return self._read(lambda conn: self._versions_from_rows(
+        return self._read(lambda conn: versions_from_rows(
             conn, [self._version_row(conn, name, version)])[0])
 
     def _update_version(self, name, version, **values) -> ModelVersion:
@@ -210,7 +168,7 @@ class VersionsMixin:
             conn.execute(mv.update().where(mv.c.name == name, mv.c.version == row.version)
                          .values(last_updated_timestamp=now, **values))
             self._touch_model(conn, name, now)
-            return self._versions_from_rows(conn, [self._version_row(conn, name, version)])[0]
+            return versions_from_rows(conn, [self._version_row(conn, name, version)])[0]
 
         return self._write(update)
 
@@ -238,7 +196,7 @@ class VersionsMixin:
             conn.execute(mv.update().where(mv.c.name == name, mv.c.version == row.version)
                          .values(current_stage=stage, last_updated_timestamp=now))
             self._touch_model(conn, name, now)
-            return self._versions_from_rows(conn, [self._version_row(conn, name, version)])[0]
+            return versions_from_rows(conn, [self._version_row(conn, name, version)])[0]
 
         return self._write(transition)
 
@@ -269,7 +227,7 @@ class VersionsMixin:
 
         def latest(conn):
             self._model_row(conn, name)
-            return self._latest_version_entities(conn, [name], wanted)
+            return latest_versions(conn, [name], wanted)
 
         return self._read(latest)
 
@@ -305,18 +263,13 @@ class VersionsMixin:
     def search_model_versions(self, filter_string=None,
                               max_results=SEARCH_MODEL_VERSION_MAX_RESULTS_DEFAULT,
                               order_by=None, page_token=None) -> PagedList[ModelVersion]:
-        from skiff.search.parser import parse_model_version_filter, parse_model_version_order_by
-
         max_results = validate_max_results(max_results,
                                            SEARCH_MODEL_VERSION_MAX_RESULTS_THRESHOLD)
-        comparisons = parse_model_version_filter(filter_string)
-        order_bys = parse_model_version_order_by(order_by)
-        stmt, keys = _registry_search.compile_model_version_search(
-            comparisons, order_bys, _registry_search.hides_prompts(filter_string))
-        stmt, n_keys = _search.paged(stmt, keys, page_token, max_results)
+        stmt, keys = _registry_search.model_version_search(filter_string, order_by)
+        stmt, n_keys = _registry_search.paged(stmt, keys, page_token, max_results)
 
         def search(conn):
-            rows, token = _search.split_page(list(conn.execute(stmt)), max_results, n_keys)
-            return PagedList(self._versions_from_rows(conn, rows), token)
+            rows, token = _search.split_page(conn.execute(stmt).all(), max_results, n_keys)
+            return PagedList(versions_from_rows(conn, rows), token)
 
         return self._read(search)

@@ -228,6 +228,7 @@ registered_model_tags = _table(
     sa.Column("name", sa.String(REGISTRY_NAME_LENGTH), primary_key=True),
     sa.Column("key", sa.String(250), primary_key=True),
     sa.Column("value", LongText, nullable=False),
+    sa.Index("ix_registered_model_tags_key", "key", "name"),  # revision 0004
 )
 
 model_versions = _table(
@@ -256,6 +257,7 @@ model_version_tags = _table(
     sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("key", sa.String(250), primary_key=True),
     sa.Column("value", LongText, nullable=False),
+    sa.Index("ix_model_version_tags_key", "key", "name", "version"),  # revision 0004
 )
 
 registered_model_aliases = _table(

@@ -1,0 +1,181 @@
+"""Skiff's SQL model registry against MLflow 3.17.2's registry SqlAlchemyStore: searches over
+10,000 registered models on the same database engine.
+
+    python bench/registry/bench_registry_search.py                  # SQLite, 10k models
+    python bench/registry/bench_registry_search.py --models 50000
+    python bench/registry/bench_registry_search.py --postgres postgresql://postgres@127.0.0.1:5432/postgres
+
+Each store gets a fresh database (a SQLite file each; with --postgres also a throwaway
+database each on that server, dropped afterwards) holding the same registered models, tags,
+aliases and 1-3 versions per model with tags, bulk-loaded straight into its tables. Then
+``search_registered_models`` and ``search_model_versions`` run with no filter, a name LIKE
+filter, a tag filter and orders by name and last update, 100 per page, some paging through
+several pages. Each figure is the best of --repeat runs after a warm-up run (robust to a
+busy machine), the store in process; both stores must return the same pages. MLflow runs in its own virtualenv as a
+subprocess. The issue's target is at least 10x MLflow on each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+
+import _registry_data as data  # noqa: E402
+from _common import report  # noqa: E402
+
+MLFLOW_REQUIREMENTS = ["mlflow==3.17.2", "psycopg[binary]", "pymysql"]  # as bench/sql_store
+TARGET = 10.0
+
+
+# -- databases ------------------------------------------------------------------------------
+def _sqlite(tmp: Path, label: str):
+    uri = f"sqlite:///{tmp / f'registry-{label}-{uuid.uuid4().hex[:8]}.db'}"
+    return uri, uri, lambda: None
+
+
+def _postgres(server_uri: str, label: str):
+    """(skiff URI, mlflow URI, drop) of a new database on the server of ``server_uri``."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(server_uri)
+    name = f"bench_registry_{label}_{uuid.uuid4().hex[:8]}"
+    admin = dict(host=url.host or "127.0.0.1", port=url.port or 5432,
+                 user=url.username or "postgres", password=url.password,
+                 dbname=url.database or "postgres", autocommit=True)
+    with psycopg.connect(**admin) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+    def drop():
+        with psycopg.connect(**admin) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    base = url.set(drivername="postgresql", database=name)
+    skiff_uri = base.render_as_string(hide_password=False)
+    return skiff_uri, base.set(drivername="postgresql+psycopg").render_as_string(
+        hide_password=False), drop
+
+
+# -- the Skiff side -------------------------------------------------------------------------
+def _skiff_load(store, n_models: int) -> None:
+    models, model_tags, versions, version_tags, aliases = data.registry(n_models)
+    with store.engine.connect().execution_options(skiff_write=True) as conn, conn.begin():
+        data.bulk_insert(conn, "registered_models", [
+            "name", "creation_timestamp", "last_updated_timestamp", "description",
+            "last_version"],
+            ((m["name"], m["created"], m["updated"], m["description"], m["last_version"])
+             for m in models))
+        data.bulk_insert(conn, "registered_model_tags", ["name", "key", "value"], model_tags)
+        data.bulk_insert(conn, "model_versions", [
+            "name", "version", "creation_timestamp", "last_updated_timestamp",
+            "current_stage", "source", "storage_location", "run_id", "status"],
+            ((v["name"], v["version"], v["created"], v["updated"], v["stage"], v["source"],
+              v["source"], v["run_id"], v["status"]) for v in versions))
+        data.bulk_insert(conn, "model_version_tags", ["name", "version", "key", "value"],
+                         version_tags)
+        data.bulk_insert(conn, "registered_model_aliases", ["name", "alias", "version"],
+                         aliases)
+        data.analyze(conn)
+
+
+def skiff_side(config: dict) -> dict:
+    from skiff_stores_sql._registry import SqlRegistryStore
+
+    store = SqlRegistryStore(config["uri"])
+    start = time.perf_counter()
+    _skiff_load(store, config["models"])
+    out = {"load_s": time.perf_counter() - start}
+    out["queries"] = data.time_queries(store.search_registered_models,
+                                       store.search_model_versions, config["repeat"])
+    return out
+
+
+def mlflow_side(python: Path, config: dict) -> dict:
+    proc = subprocess.run([str(python), str(HERE / "_mlflow_side.py"), json.dumps(config)],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"MLflow side failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# -- main ---------------------------------------------------------------------------------------
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=7, help="timed runs per query")
+    parser.add_argument("--postgres", metavar="URI", default=None,
+                        help="Also run on this PostgreSQL server (throwaway databases), "
+                             "e.g. postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--skip-mlflow", action="store_true", help="Skiff's figures only")
+    args = parser.parse_args()
+
+    python = None
+    if not args.skip_mlflow:
+        from skiff.testing.venvs import ensure_venv
+
+        python = ensure_venv("mlflow3-full", MLFLOW_REQUIREMENTS)
+    print(f"models={args.models} page_size={data.PAGE_SIZE} repeat={args.repeat}")
+    backends = ["sqlite"] + (["postgresql"] if args.postgres else [])
+    short = []
+    with tempfile.TemporaryDirectory(prefix="skiff-bench-registry-") as tmp:
+        for backend in backends:
+            results = {}
+            for tool in ("skiff", "mlflow"):
+                if tool == "mlflow" and python is None:
+                    continue
+                skiff_uri, mlflow_uri, drop = (_sqlite(Path(tmp), tool) if backend == "sqlite"
+                                               else _postgres(args.postgres, tool))
+                config = {"uri": skiff_uri if tool == "skiff" else mlflow_uri,
+                          "models": args.models, "repeat": args.repeat}
+                try:
+                    results[tool] = (skiff_side(config) if tool == "skiff"
+                                     else mlflow_side(python, config))
+                finally:
+                    if tool == "skiff":
+                        from skiff_stores_sql.engine import dispose_engine, normalize_url
+
+                        dispose_engine(normalize_url(skiff_uri))
+                    drop()
+            short += _print(backend, args, results)
+    if short:
+        print(f"\nBelow the {TARGET:g}x target: " + "; ".join(short))
+    elif python is not None:
+        print(f"\nEvery measure is at least {TARGET:g}x MLflow.")
+
+
+def _print(backend: str, args, results: dict) -> list[str]:
+    ours = results["skiff"]["queries"]
+    print(f"\n[{backend}] load: skiff {results['skiff']['load_s']:.1f}s"
+          + (f", mlflow {results['mlflow']['load_s']:.1f}s" if "mlflow" in results else ""))
+    if "mlflow" not in results:
+        for label, figures in ours.items():
+            print(f"  {label:52} {figures['s'] * 1000:8.2f} ms  ({figures['count']} results)")
+        return []
+    theirs = results["mlflow"]["queries"]
+    for label in ours:
+        if (ours[label]["count"], ours[label]["digest"]) != (
+                theirs[label]["count"], theirs[label]["digest"]):
+            raise SystemExit(f"stores disagree on {label!r}: skiff {ours[label]}, "
+                             f"mlflow {theirs[label]}")
+    report(f"{backend}: {args.models} registered models, wall seconds",
+           [(f"{label} ({ours[label]['count']})", ours[label]["s"], theirs[label]["s"], "s")
+            for label in ours])
+    if backend == "sqlite":  # in process: CPU time is robust to a busy machine
+        report(f"{backend}: the same, CPU seconds of the calling process",
+               [(label, ours[label]["cpu_s"], theirs[label]["cpu_s"], "s") for label in ours])
+    return [f"{backend} {label} {theirs[label]['s'] / ours[label]['s']:.1f}x"
+            for label in ours if theirs[label]["s"] / ours[label]["s"] < TARGET]
+
+
+if __name__ == "__main__":
+    main()
