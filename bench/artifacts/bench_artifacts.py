@@ -1,8 +1,9 @@
 """Artifact throughput: Skiff's repositories vs MLflow 3.17.2's, on the same local emulators
-(moto for S3, gcp-storage-emulator for GCS, Azurite for Azure Blob).
+(moto for S3, fake-gcs-server or gcp-storage-emulator for GCS, Azurite for Azure Blob).
 
     python bench/artifacts/bench_artifacts.py                    # 200 MB file, 2000 files
-    python bench/artifacts/bench_artifacts.py --big              # 1 GB file, 10,000 files
+    python bench/artifacts/bench_artifacts.py --big              # the issue's sizes: 1 GB file,
+                                                                 # 10,000 files
     python bench/artifacts/bench_artifacts.py --backends s3 --file-mb 50 --files 500
 
 Each operation runs in a fresh process (``_worker.py``); MLflow runs in its own virtualenv
@@ -45,6 +46,7 @@ def make_data(root: Path, file_mb: int, n_files: int) -> tuple[Path, Path]:
         sub = many / f"d{i % 20:02d}"
         sub.mkdir(parents=True, exist_ok=True)
         (sub / f"f{i:05d}.txt").write_bytes(os.urandom(1024 + (i * 37) % 4096))
+    os.sync()  # flush the new data now, not during whichever tool runs first
     return big, many
 
 
@@ -111,8 +113,8 @@ def check_same(result: dict, op: str, big: Path, many: Path) -> None:
 
 def bench_backend(name: str, pythons: dict, big: Path, many: Path, sizes: dict,
                   repeat: int) -> list:
-    """Best of ``repeat`` per tool and operation; tools alternate run by run so a change
-    in machine load hits both alike."""
+    """Best of ``repeat`` per tool and operation; tools alternate run by run, each going
+    first in turn, so a change in machine load hits both alike."""
     server, env, uri_for = start_backend(name)
     uris = {tool: uri_for(f"{tool}-{uuid.uuid4().hex[:8]}") for tool in pythons}
     rows = []
@@ -121,8 +123,9 @@ def bench_backend(name: str, pythons: dict, big: Path, many: Path, sizes: dict,
             times: dict = {}
             for op in OPS:
                 local = big if "file" in op else many
-                for _ in range(repeat):
-                    for tool, python in pythons.items():
+                for turn in range(repeat):
+                    order = list(pythons.items())
+                    for tool, python in order[turn % len(order):] + order[:turn % len(order)]:
                         result = run_op(python, tool, uris[tool], op, local, env)
                         check_same(result, op, big, many)
                         key = (tool, op)
@@ -157,7 +160,8 @@ def main() -> None:
         dir_bytes = sum(p.stat().st_size for p in many.rglob("*") if p.is_file())
         sizes = {"file": big.stat().st_size, "dir": dir_bytes}
         print(f"data: 1 file of {args.file_mb} MB, {args.files} files ({dir_bytes / 1e6:.1f}"
-              f" MB)", flush=True)
+              f" MB); {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} (the "
+              f"emulators share them: on a busy machine the figures are rough)", flush=True)
         rows = []
         for name in args.backends.split(","):
             rows += bench_backend(name.strip(), pythons, big, many, sizes, args.repeat)

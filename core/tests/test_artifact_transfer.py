@@ -101,9 +101,35 @@ def test_with_retries_backs_off_then_gives_up():
 def test_download_ranges(tmp_path):
     data = os.urandom(100_003)
     target = str(tmp_path / "out.bin")
-    digests = transfer.download_ranges(len(data), lambda s, e: data[s:e + 1], target,
-                                       chunk=10_000, workers=4)
-    assert open(target, "rb").read() == data and len(digests) == 11
+    assert transfer.download_ranges(len(data), lambda s, e: data[s:e + 1], target,
+                                    chunk=10_000, workers=4) == []
+    assert open(target, "rb").read() == data
+
+    def streamed(start, end):  # ranges as chunk iterators, digests per 5,000-byte piece
+        return (data[i:min(i + 777, end + 1)] for i in range(start, end + 1, 777))
+
+    import hashlib
+
+    digests = transfer.download_ranges(len(data), streamed, target, chunk=10_000,
+                                       segment=5_000)
+    assert digests == [hashlib.md5(data[i:i + 5_000]).digest()
+                       for i in range(0, len(data), 5_000)]
+    assert open(target, "rb").read() == data
+    calls = []
+
+    def flaky(start, end):
+        calls.append(start)
+        if calls.count(start) == 1 and start == 20_000:
+            return cut(start)  # dies mid-range: the range starts over
+        return data[start:end + 1]
+
+    def cut(start):
+        yield data[start:start + 10]
+        raise ConnectionError("reset")
+
+    transfer.download_ranges(len(data), flaky, target, chunk=10_000, workers=2,
+                             retryable=lambda e: isinstance(e, ConnectionError))
+    assert open(target, "rb").read() == data and calls.count(20_000) == 2
     with pytest.raises(OSError, match="short read"):
         transfer.download_ranges(len(data), lambda s, e: data[s:e], str(tmp_path / "bad"),
                                  chunk=10_000)
@@ -157,3 +183,39 @@ def test_stream_to_file_segment_digests(tmp_path):
     assert transfer.stream_to_file(iter(chunks), target).hexdigest() == hashlib.md5(
         data).hexdigest()
     assert open(target, "rb").read() == data
+
+
+def test_stream_part_size_fits_the_part_limit(monkeypatch):
+    MiB = transfer.MiB
+    for name in ("SKIFF_ARTIFACT_STREAM_PART_SIZE", "SKIFF_MULTIPART_UPLOAD_CHUNK_SIZE",
+                 "MLFLOW_MULTIPART_UPLOAD_CHUNK_SIZE"):
+        monkeypatch.delenv(name, raising=False)
+    assert transfer.stream_part_size(2 * 1024 * MiB) == 8 * MiB
+    assert transfer.stream_part_size(0) == 8 * MiB
+    big = 200 * 1024 * MiB  # 200 GiB: 10,000 parts need about 20.5 MiB each
+    size = transfer.stream_part_size(big)
+    assert size % MiB == 0 and size * 10_000 >= big and size < 22 * MiB
+    assert transfer.stream_part_size(None) == transfer.part_size() == 16 * MiB
+
+
+def test_stream_to_file_large_streams_hash_in_order(tmp_path):
+    import hashlib
+
+    data = os.urandom(20 * transfer.MiB + 5)  # past the inline part: a writer thread
+    chunks = [data[i:i + 300_007] for i in range(0, len(data), 300_007)]
+    target = str(tmp_path / "big.bin")
+    segment = 5 * transfer.MiB
+    digests = transfer.stream_to_file(iter(chunks), target, segment=segment)
+    assert digests == [hashlib.md5(data[i:i + segment]).digest()
+                       for i in range(0, len(data), segment)]
+    assert transfer.stream_to_file(iter(chunks), target).hexdigest() == hashlib.md5(
+        data).hexdigest()
+    assert open(target, "rb").read() == data
+
+    def broken():
+        yield from chunks[:40]
+        raise ConnectionResetError("gone")
+
+    with pytest.raises(ConnectionResetError):
+        transfer.stream_to_file(broken(), str(tmp_path / "cut.bin"))
+    assert sorted(os.listdir(tmp_path)) == ["big.bin"]

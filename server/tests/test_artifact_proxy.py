@@ -142,14 +142,19 @@ def test_multipart_through_a_repository_that_supports_it(make_app, tmp_path):
     app = make_app()
     app.extensions["skiff"]._destination = Multipart(str(tmp_path / "mpu"))
     client = app.test_client()
-    r = client.post(f"{BASE}/mpu/create/a/b.bin", json={"path": "a/b.bin", "num_parts": 2})
+    # As MLflow's client sends them: the URL names the directory, "path" the local file.
+    local = "/home/me/data/b.bin"
+    r = client.post(f"{BASE}/mpu/create/a", json={"path": local, "num_parts": 2})
     assert r.get_json() == {"upload_id": "u1", "credentials": [
         {"url": "http://x/1", "part_number": 1, "headers": {}},
         {"url": "http://x/2", "part_number": 2, "headers": {}}]}
-    client.post(f"{BASE}/mpu/complete/a/b.bin", json={
-        "path": "a/b.bin", "upload_id": "u1",
+    client.post(f"{BASE}/mpu/complete/a", json={
+        "path": local, "upload_id": "u1",
         "parts": [{"part_number": 2, "etag": "e2"}, {"part_number": 1, "etag": "e1"}]})
-    client.post(f"{BASE}/mpu/abort/a/b.bin", json={"path": "a/b.bin", "upload_id": "u1"})
+    client.post(f"{BASE}/mpu/abort/a", json={"path": "C:\\data\\b.bin", "upload_id": "u1"})
     assert calls == [("create", "a/b.bin", 2), ("complete", "a/b.bin", "u1", [1, 2]),
                      ("abort", "a/b.bin", "u1")]
+    for bad in ("", "/x/..", "/x/"):
+        r = client.post(f"{BASE}/mpu/create/a", json={"path": bad, "num_parts": 1})
+        assert r.status_code == 400 and r.get_json()["error_code"] == "INVALID_PARAMETER_VALUE"
     assert client.get("/api/3.0/mlflow/server-info").get_json()["multipart_uploads_enabled"]

@@ -9,8 +9,6 @@ from skiff_artifacts_gcs.repository import GCSArtifactRepository
 
 
 class TestGCSRepository(ArtifactRepositoryContract):
-    supports_multipart_mixin = False
-
     @pytest.fixture(autouse=True)
     def _small_chunks(self, monkeypatch):
         # Resumable chunks and download ranges small enough for the multi-request paths.
@@ -115,3 +113,51 @@ def test_large_upload_paths_leave_no_slices(bucket, tmp_path, monkeypatch, compo
     names = [b.name for b in get_client().list_blobs(bucket)]
     assert names == ["run/artifacts/model/w.bin"]
     assert b"".join(repo.open_read("model/w.bin")) == data
+
+
+def test_proxied_multipart_with_more_parts_than_one_compose_takes(bucket):
+    import requests
+
+    from skiff_artifacts_gcs.client import get_client
+
+    repo = GCSArtifactRepository(f"gs://{bucket}/run/artifacts")
+    parts = [bytes([i]) * (100 + i) for i in range(40)]  # 40 > 32: composed in two levels
+    created = repo.create_multipart_upload("big/model.bin", len(parts)).to_dict()
+    done = []
+    for cred, data in zip(created["credentials"], parts):
+        assert requests.put(cred["url"], data=data, headers=cred["headers"], timeout=30).ok
+        done.append({"part_number": cred["part_number"], "etag": "", "url": cred["url"]})
+    repo.complete_multipart_upload("big/model.bin", created["upload_id"], done[::-1])
+    assert b"".join(repo.open_read("big/model.bin")) == b"".join(parts)
+    assert [b.name for b in get_client().list_blobs(bucket)] == ["run/artifacts/big/model.bin"]
+
+
+def test_proxied_multipart_refuses_bad_upload_ids_and_missing_parts(bucket):
+    repo = GCSArtifactRepository(f"gs://{bucket}/run")
+    for bad in ("../../etc", "x" * 32, ""):
+        with pytest.raises(SkiffException) as info:
+            repo.complete_multipart_upload("f.bin", bad, [{"part_number": 1}])
+        assert info.value.error_code == "INVALID_PARAMETER_VALUE"
+    created = repo.create_multipart_upload("f.bin", 2).to_dict()
+    with pytest.raises(SkiffException, match=r"Parts \[1, 2\]"):
+        repo.complete_multipart_upload("f.bin", created["upload_id"],
+                                       [{"part_number": 1}, {"part_number": 2}])
+    assert repo.file_size("f.bin") is None
+
+
+def test_composite_upload_auto_mode(bucket, monkeypatch):
+    from skiff_artifacts_gcs import composite
+    from skiff_artifacts_gcs.client import get_client
+
+    monkeypatch.delenv("SKIFF_GCS_PARALLEL_COMPOSITE_UPLOAD", raising=False)
+    handle = get_client().bucket(bucket)
+    big = 150 * 1024 * 1024
+    # The emulator's bucket: Standard class, nothing kept after deletion.
+    assert composite.enabled(handle, big) and not composite.enabled(handle, big - 1)
+    monkeypatch.setenv("SKIFF_GCS_PARALLEL_COMPOSITE_UPLOAD", "false")
+    assert not composite.enabled(handle, big)
+    monkeypatch.setenv("SKIFF_GCS_PARALLEL_COMPOSITE_UPLOAD", "true")
+    assert composite.enabled(handle, 1)
+    # A bucket it cannot read (here: missing) never gets a composite upload.
+    monkeypatch.setenv("SKIFF_GCS_PARALLEL_COMPOSITE_UPLOAD", "auto")
+    assert not composite.enabled(get_client().bucket("no-such-bucket-skiff"), big)

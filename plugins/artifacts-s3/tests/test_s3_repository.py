@@ -9,6 +9,11 @@ from skiff_artifacts_s3.repository import S3ArtifactRepository
 
 
 class TestS3Repository(ArtifactRepositoryContract):
+    @pytest.fixture(autouse=True)
+    def _small_ranges(self, monkeypatch):
+        # Several ranges per large file, so parallel downloads stitch pieces together.
+        monkeypatch.setenv("SKIFF_MULTIPART_DOWNLOAD_CHUNK_SIZE", str(6 * 1024 * 1024))
+
     @pytest.fixture
     def repository(self, bucket):
         return S3ArtifactRepository(f"s3://{bucket}/exp/{uuid.uuid4().hex}/artifacts")
@@ -83,3 +88,24 @@ def test_missing_credentials(s3_env, monkeypatch, tmp_path):
         S3ArtifactRepository("s3://bkt/x").list_artifacts()
     assert "AWS_ACCESS_KEY_ID" in str(info.value)
     assert info.value.error_code == "PERMISSION_DENIED"
+
+
+@pytest.mark.parametrize("calculation", ["when_supported", "when_required"])
+def test_multipart_part_checksums_follow_boto_setting(bucket, tmp_path, monkeypatch,
+                                                      calculation):
+    import os
+
+    from skiff_artifacts_s3.client import get_client
+
+    monkeypatch.setenv("AWS_REQUEST_CHECKSUM_CALCULATION", calculation)
+    monkeypatch.setenv("SKIFF_MULTIPART_UPLOAD_CHUNK_SIZE", str(5 * 1024 * 1024))
+    monkeypatch.setenv("SKIFF_ARTIFACT_MULTIPART_THRESHOLD", str(5 * 1024 * 1024))
+    data = os.urandom(11 * 1024 * 1024)
+    (tmp_path / "w.bin").write_bytes(data)
+    repo = S3ArtifactRepository(f"s3://{bucket}/c-{calculation}")
+    repo.log_artifact(str(tmp_path / "w.bin"))
+    head = get_client().head_object(Bucket=bucket, Key=f"c-{calculation}/w.bin",
+                                    ChecksumMode="ENABLED")
+    assert head["ETag"].strip('"').endswith("-3")
+    assert ("ChecksumCRC32" in head) is (calculation == "when_supported")
+    assert b"".join(repo.open_read("w.bin")) == data

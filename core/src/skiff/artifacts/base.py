@@ -65,10 +65,11 @@ class ArtifactRepository(ABC):
 
         return chunks()
 
-    def write_stream(self, artifact_path: str, chunks) -> None:
+    def write_stream(self, artifact_path: str, chunks, size: int | None = None) -> None:
         """Store the bytes of ``chunks`` at ``artifact_path`` (a file path). Nothing is
-        visible under the final name unless every chunk arrived. The default spools to a
-        temporary file and uploads it."""
+        visible under the final name unless every chunk arrived. ``size``, when the caller
+        knows it (a request's Content-Length), is a hint for sizing parts. The default
+        spools to a temporary file and uploads it."""
         artifact_path = validate_relative_path(artifact_path)
         directory, name = posixpath.split(artifact_path)
         with tempfile.TemporaryDirectory() as tmp:

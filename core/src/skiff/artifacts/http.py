@@ -69,7 +69,7 @@ class HttpArtifactRepository(ArtifactRepository):
             self._request("PUT", self._file_url(dest), data=f,
                           headers={"Content-Type": "application/octet-stream"})
 
-    def write_stream(self, artifact_path, chunks):
+    def write_stream(self, artifact_path, chunks, size=None):
         path = validate_relative_path(artifact_path)
         self._request("PUT", self._file_url(path), data=iter(chunks),
                       headers={"Content-Type": "application/octet-stream"})

@@ -93,7 +93,7 @@ class LocalArtifactRepository(ArtifactRepository):
         full = self._resolve(artifact_path)
         return os.path.getsize(full) if os.path.isfile(full) else None
 
-    def write_stream(self, artifact_path, chunks):
+    def write_stream(self, artifact_path, chunks, size=None):
         full = self._resolve(artifact_path)
         os.makedirs(os.path.dirname(full), exist_ok=True)
         # Write beside the target and rename, so a broken upload leaves nothing behind.

@@ -1,5 +1,7 @@
 """Optional mixin for repositories that can back the server's proxied multipart upload
-routes (``/api/2.0/mlflow-artifacts/mpu/{create,complete,abort}/<path>``).
+routes (``/api/2.0/mlflow-artifacts/mpu/{create,complete,abort}/<dir>``, where MLflow's
+client puts the artifact directory in the URL and its local file in the body's ``path``; the
+server joins the directory and that file's name into the ``path`` given below).
 
 The flow, as MLflow's client drives it:
 

@@ -29,6 +29,17 @@ def part_size() -> int:
     return max(5 * MiB, get_env_int("MULTIPART_UPLOAD_CHUNK_SIZE", 16 * MiB))
 
 
+def stream_part_size(total: int | None = None, max_parts: int = 10_000) -> int:
+    """Parts for uploads streamed through the server's proxy: 8 MiB (a few in flight keep
+    the server's memory low), larger when a known ``total`` would need more than
+    ``max_parts`` (S3's limit), and ``part_size()`` when the total is unknown."""
+    if total is None:
+        return part_size()
+    wanted = -(-total // max_parts)
+    base = get_env_int("ARTIFACT_STREAM_PART_SIZE", 8 * MiB)
+    return max(5 * MiB, base, -(-wanted // MiB) * MiB)
+
+
 def multipart_threshold() -> int:
     """Files at least this large are uploaded and downloaded in parallel parts."""
     return get_env_int("ARTIFACT_MULTIPART_THRESHOLD", 32 * MiB)
@@ -38,6 +49,13 @@ def download_threshold() -> int:
     """Files at least this large are downloaded as parallel byte ranges; smaller ones in one
     streamed request (MLflow's MLFLOW_MULTIPART_DOWNLOAD_MINIMUM_FILE_SIZE, 500 MiB)."""
     return get_env_int("MULTIPART_DOWNLOAD_MINIMUM_FILE_SIZE", 500 * MiB)
+
+
+def download_chunk_size() -> int:
+    """Bytes per ranged request of a parallel download (MLflow's
+    MLFLOW_MULTIPART_DOWNLOAD_CHUNK_SIZE, 100 MiB). Ranges stream to disk, so their size
+    costs no memory; larger ranges mean fewer requests."""
+    return max(MiB, get_env_int("MULTIPART_DOWNLOAD_CHUNK_SIZE", 100 * MiB))
 
 
 def max_workers() -> int:
@@ -64,6 +82,21 @@ def verify_checksums() -> bool:
 def timeout_seconds() -> float | None:
     value = get_env("ARTIFACT_UPLOAD_DOWNLOAD_TIMEOUT")
     return float(value) if value else None
+
+
+def requests_env_is_needed() -> bool:
+    """Whether a requests-based SDK must keep reading proxy settings from the environment.
+    requests rescans ``os.environ`` for proxies, CA bundles and .netrc on every request
+    (a measurable share of a small-file transfer); without proxy variables the scan finds
+    nothing that a fixed CA bundle (:func:`requests_ca_bundle`) does not cover."""
+    import urllib.request
+
+    return bool(urllib.request.getproxies_environment())
+
+
+def requests_ca_bundle() -> str | None:
+    """The CA bundle requests would take from the environment, if any."""
+    return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or None
 
 
 # -- running things --------------------------------------------------------------------------
@@ -120,9 +153,11 @@ def split_parts(chunks: Iterable[bytes], size: int) -> Iterator[bytes]:
             continue
         buffer += chunk
         while len(buffer) >= size:
-            yield bytes(buffer[:size])
+            with memoryview(buffer) as view:  # one copy out, not a slice and then a copy
+                part = bytes(view[:size])
             del buffer[:size]
             produced = True
+            yield part
     if buffer or not produced:
         yield bytes(buffer)
 
@@ -164,14 +199,20 @@ def upload_parts(parts: Iterable[bytes], upload_part: Callable[[int, bytes], obj
             raise
 
 
-def download_ranges(size: int, fetch: Callable[[int, int], bytes], local_path: str,
-                    chunk: int | None = None, workers: int | None = None,
+def download_ranges(size: int, fetch: Callable[[int, int], bytes | Iterable[bytes]],
+                    local_path: str, chunk: int | None = None, workers: int | None = None,
                     progress: Callable[[int], None] | None = None,
-                    ranges: list[tuple[int, int]] | None = None) -> list:
+                    ranges: list[tuple[int, int]] | None = None, segment: int | None = None,
+                    retryable: Callable[[BaseException], bool] | None = None) -> list[bytes]:
     """Download ``size`` bytes with parallel ``fetch(start, end_inclusive)`` calls into
-    ``local_path``, through a temporary file renamed at the end. ``ranges`` overrides the
-    even split. Returns each range's MD5 digest (in order)."""
-    chunk = chunk or part_size()
+    ``local_path``, through a temporary file renamed at the end. ``fetch`` returns the
+    range's bytes or an iterable of chunks, which are written as they arrive (a range costs
+    no more memory than a chunk). ``ranges`` overrides the even split of ``chunk`` bytes
+    (default :func:`download_chunk_size`). A range that fails with an error ``retryable``
+    accepts is fetched again. With ``segment``, returns the MD5 digest of every
+    ``segment``-byte piece of the file, in order (ranges must start on segment
+    boundaries); otherwise an empty list."""
+    chunk = chunk or download_chunk_size()
     if ranges is None:
         ranges = [(start, min(start + chunk, size) - 1) for start in range(0, size, chunk)]
     tmp = f"{local_path}.{uuid.uuid4().hex[:8]}.partial"
@@ -179,26 +220,46 @@ def download_ranges(size: int, fetch: Callable[[int, int], bytes], local_path: s
     try:
         os.ftruncate(fd, size)
 
-        def one(span):
-            start, end = span
+        def attempt(start: int, end: int):
             data = fetch(start, end)
-            if len(data) != end - start + 1:
-                raise OSError(f"short read for bytes {start}-{end}: got {len(data)}")
-            os.pwrite(fd, data, start)
-            if progress:
-                progress(len(data))
-            return hashlib.md5(data).digest()
+            pieces = [data] if isinstance(data, (bytes, bytearray, memoryview)) else data
+            digester = _Digester(segment) if segment else None
+            offset = start
+            for piece in pieces:
+                if offset + len(piece) > end + 1:
+                    raise OSError(f"long read for bytes {start}-{end}")
+                _pwrite_all(fd, piece, offset)
+                offset += len(piece)
+                if digester is not None:
+                    digester.update(piece)
+                if progress:
+                    progress(len(piece))
+            if offset != end + 1:
+                raise OSError(f"short read for bytes {start}-{end}: got {offset - start}")
+            return digester.result() if digester is not None else []
 
-        digests = run_parallel(one, ranges, workers or part_workers())
+        def one(span):
+            if retryable is None:
+                return attempt(*span)
+            return with_retries(lambda: attempt(*span), retryable=retryable)
+
+        results = run_parallel(one, ranges, workers or part_workers())
         os.close(fd)
         fd = -1
         os.replace(tmp, local_path)
-        return digests
+        return [digest for result in results for digest in result]
     finally:
         if fd >= 0:
             os.close(fd)
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def _pwrite_all(fd: int, data, offset: int) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.pwrite(fd, view, offset)
+        view, offset = view[written:], offset + written
 
 
 def md5_of_file(path: str) -> hashlib._Hash:
@@ -219,40 +280,75 @@ def list_local_files(local_dir: str) -> list[tuple[str, str]]:
     return found
 
 
-def stream_to_file(chunks: Iterable[bytes], local_path: str,
-                   segment: int | None = None) -> hashlib._Hash | list[bytes]:
+class _Digester:
+    """MD5 of a stream, whole or per ``segment``-byte piece (an S3 multipart ETag)."""
+
+    def __init__(self, segment: int | None):
+        self.segment, self.md5, self.digests, self.filled = segment, hashlib.md5(), [], 0
+
+    def update(self, chunk: bytes) -> None:
+        if self.segment is None:
+            self.md5.update(chunk)
+            return
+        view = memoryview(chunk)
+        while view:
+            take = min(len(view), self.segment - self.filled)
+            self.md5.update(view[:take])
+            self.filled += take
+            view = view[take:]
+            if self.filled == self.segment:
+                self.digests.append(self.md5.digest())
+                self.md5, self.filled = hashlib.md5(), 0
+
+    def result(self) -> hashlib._Hash | list[bytes]:
+        if self.segment is None:
+            return self.md5
+        if self.filled or not self.digests:
+            self.digests.append(self.md5.digest())
+        return self.digests
+
+
+_INLINE_BYTES = 8 * MiB  # below this a stream is written and hashed in the reading thread
+
+
+def stream_to_file(chunks: Iterable[bytes], local_path: str, segment: int | None = None,
+                   hasher=None):
     """Write chunks to ``local_path`` through a temporary name. Returns their MD5, or with
     ``segment`` the MD5 digests of each ``segment``-byte piece (to rebuild an S3 multipart
-    ETag)."""
-    md5 = hashlib.md5()
-    digests: list[bytes] = []
-    filled = 0
+    ETag), or ``hasher`` (any object with ``update``, e.g. a CRC32C) fed with every chunk.
+    Past the first few MiB, writing and hashing move to a second thread so they overlap
+    with reading the network (both release the GIL)."""
+    digester = _Digester(segment) if hasher is None else hasher
     tmp = f"{local_path}.{uuid.uuid4().hex[:8]}.partial"
+
+    def consume(f, chunk):
+        f.write(chunk)
+        digester.update(chunk)
+
     try:
         with open(tmp, "wb") as f:
-            for chunk in chunks:
-                f.write(chunk)
-                if segment is None:
-                    md5.update(chunk)
-                    continue
-                view = memoryview(chunk)
-                while view:
-                    take = min(len(view), segment - filled)
-                    md5.update(view[:take])
-                    filled += take
-                    view = view[take:]
-                    if filled == segment:
-                        digests.append(md5.digest())
-                        md5, filled = hashlib.md5(), 0
+            seen, pool, pending = 0, None, []
+            try:
+                for chunk in chunks:
+                    if pool is None:
+                        consume(f, chunk)
+                        seen += len(chunk)
+                        if seen >= _INLINE_BYTES:
+                            pool = ThreadPoolExecutor(1, thread_name_prefix="skiff-write")
+                        continue
+                    pending.append(pool.submit(consume, f, chunk))
+                    if len(pending) > 8:  # bound the chunks waiting in memory
+                        pending.pop(0).result()
+                for future in pending:
+                    future.result()
+            finally:
+                if pool is not None:
+                    pool.shutdown(wait=True, cancel_futures=True)
         os.replace(tmp, local_path)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
-    if segment is None:
-        return md5
-    if filled or not digests:
-        digests.append(md5.digest())
-    return digests
+    return digester.result() if hasher is None else hasher
 
 
 # -- progress bar ------------------------------------------------------------------------------

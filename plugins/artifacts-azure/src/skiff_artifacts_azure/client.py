@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import contextlib
 import os
-import threading
 
-from skiff.artifacts.transfer import max_workers, timeout_seconds
+from skiff.artifacts.object_store import ClientCache
+from skiff.artifacts.transfer import (
+    max_workers,
+    requests_ca_bundle,
+    requests_env_is_needed,
+    timeout_seconds,
+)
 from skiff.env import get_env_int
 from skiff.errors import SkiffException
 
-_clients: dict = {}
-_lock = threading.Lock()
+_clients = ClientCache()
 
 CREDENTIAL_VARIABLES = ("AZURE_STORAGE_CONNECTION_STRING", "AZURE_STORAGE_ACCESS_KEY",
                         "AZURE_STORAGE_SAS_TOKEN")
@@ -27,13 +31,7 @@ def get_service(account: str, blob_host: str):
     """A BlobServiceClient for ``account`` from the first credential source found."""
     key = (account, blob_host, *(env_var(v) for v in CREDENTIAL_VARIABLES),
            get_env_int("AZURE_RETRY_TOTAL", 5))
-    service = _clients.get(key)
-    if service is None:
-        with _lock:
-            service = _clients.get(key)
-            if service is None:
-                service = _clients[key] = _build_service(account, blob_host)
-    return service
+    return _clients.get(key, lambda *_: _build_service(account, blob_host))
 
 
 # azure-core's default requests transport keeps 10 connections per host; a custom session
@@ -53,6 +51,10 @@ def _transport_options() -> dict:
     timeout = timeout_seconds()
     if timeout:
         options.update(connection_timeout=timeout, read_timeout=timeout)
+    if not requests_env_is_needed():
+        options["use_env_settings"] = False  # no per-request scan of os.environ
+        if requests_ca_bundle():
+            options["connection_verify"] = requests_ca_bundle()
     return options
 
 

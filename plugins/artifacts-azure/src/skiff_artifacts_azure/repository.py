@@ -5,42 +5,37 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import itertools
 import mimetypes
-import os
 import posixpath
 import re
-import tempfile
 import uuid
 from datetime import datetime, timedelta, timezone
 
-from skiff.artifacts.base import STREAM_CHUNK_SIZE, ArtifactRepository
+from skiff.artifacts.base import STREAM_CHUNK_SIZE
 from skiff.artifacts.multipart import (
     CreateMultipartUpload,
     MultipartUploadCredential,
     MultipartUploadMixin,
     coerce_parts,
 )
+from skiff.artifacts.object_store import (
+    ListedEntry,
+    ObjectStoreRepository,
+    StoredObject,
+    checksum_mismatch,
+)
 from skiff.artifacts.transfer import (
     download_ranges,
     download_threshold,
-    file_chunks,
-    list_local_files,
     md5_of_file,
-    multipart_threshold,
-    part_size,
     progress_bar,
-    run_parallel,
-    split_parts,
     stream_to_file,
     stream_workers,
     upload_parts,
     verify_checksums,
     with_retries,
 )
-from skiff.entities import FileInfo
 from skiff.errors import SkiffException
-from skiff.validation import validate_relative_path
 from skiff_artifacts_azure.client import (
     account_key,
     azure_errors,
@@ -80,9 +75,7 @@ def _block_id(upload_id: str, number: int) -> str:
     return f"{upload_id}-{number:06d}"
 
 
-class AzureBlobArtifactRepository(MultipartUploadMixin, ArtifactRepository):
-    list_page_size: int | None = None  # None: the service's default (5000)
-
+class AzureBlobArtifactRepository(MultipartUploadMixin, ObjectStoreRepository):
     def __init__(self, artifact_uri, tracking_uri=None, registry_uri=None):
         super().__init__(artifact_uri, tracking_uri, registry_uri)
         self.container, self.account, self.blob_host, self.prefix = parse_azure_uri(
@@ -94,46 +87,23 @@ class AzureBlobArtifactRepository(MultipartUploadMixin, ArtifactRepository):
 
     @property
     def container_client(self):
-        return self.service.get_container_client(self.container)
-
-    def _key(self, path: str | None) -> str:
-        rel = validate_relative_path(path)
-        return posixpath.join(self.prefix, rel) if self.prefix and rel else (rel or self.prefix)
-
-    def _rel(self, key: str) -> str:
-        return key[len(self.prefix) + 1:] if self.prefix else key
+        # Built once per service: each client builds its SDK pipeline (a cost per file
+        # when thousands of small files go by).
+        service = self.service
+        cached = getattr(self, "_container_client", None)
+        if cached is None or cached[0] is not service:
+            cached = self._container_client = (service,
+                                               service.get_container_client(self.container))
+        return cached[1]
 
     def _errors(self, key=None):
         return azure_errors(self.container, key, getattr(self.service, "url", None))
 
+    def _file_workers(self):
+        return file_workers()
+
     # -- uploads -----------------------------------------------------------------------------
-    def log_artifact(self, local_file, artifact_path=None):
-        dest = validate_relative_path(artifact_path)
-        name = os.path.basename(local_file)
-        self._upload_file(local_file, self._key(posixpath.join(dest, name) if dest else name))
-
-    def log_artifacts(self, local_dir, artifact_path=None):
-        dest = validate_relative_path(artifact_path)
-        files = list_local_files(local_dir)
-        total = sum(os.path.getsize(path) for path, _ in files)
-        with progress_bar(total, f"Uploading {len(files)} files") as advance:
-            def one(item):
-                path, rel = item
-                self._upload_file(path, self._key(posixpath.join(dest, rel) if dest else rel))
-                advance(os.path.getsize(path))
-
-            run_parallel(one, files, file_workers())
-
-    def _upload_file(self, local_file: str, key: str) -> None:
-        size = os.path.getsize(local_file)
-        if size < multipart_threshold():
-            with open(local_file, "rb") as f:
-                self._put_blob(key, f.read())
-            return
-        with progress_bar(size, f"Uploading {os.path.basename(local_file)}") as advance:
-            self._block_upload(file_chunks(local_file, part_size()), key, advance)
-
-    def _put_blob(self, key: str, data: bytes) -> None:
+    def _put_bytes(self, key, data):
         blob = self.container_client.get_blob_client(key)
         settings = _content_settings(key, hashlib.md5(data).digest())
         with self._errors(key):
@@ -143,7 +113,7 @@ class AzureBlobArtifactRepository(MultipartUploadMixin, ArtifactRepository):
                                                   validate_content=verify_checksums()),
                          retryable=is_retryable)
 
-    def _block_upload(self, chunks, key: str, advance=None, workers=None) -> None:
+    def _put_parts(self, key, parts, advance=None, streaming=False):
         """Stage blocks in parallel, then commit the list (with the whole MD5): the blob
         changes only at the commit."""
         blob = self.container_client.get_blob_client(key)
@@ -158,98 +128,38 @@ class AzureBlobArtifactRepository(MultipartUploadMixin, ArtifactRepository):
             return block_id
 
         with self._errors(key):
-            block_ids, md5 = upload_parts(split_parts(chunks, part_size()), stage,
-                                          progress=advance, workers=workers)
+            block_ids, md5 = upload_parts(parts, stage, progress=advance,
+                                          workers=stream_workers() if streaming else None)
             blob.commit_block_list(block_ids, content_settings=_content_settings(
                 key, md5.digest()))
 
-    def write_stream(self, artifact_path, chunks):
-        key = self._key(artifact_path)
-        if not validate_relative_path(artifact_path):
-            raise SkiffException.invalid_parameter_value("write_stream needs a file path")
-        parts = split_parts(chunks, part_size())
-        first = next(parts)
-        second = next(parts, None)
-        if second is None:
-            self._put_blob(key, first)
-        else:
-            rest = itertools.chain([first, second], parts)
-            del first, second  # the chain owns them now; let them go once sent
-            self._block_upload(rest, key, workers=stream_workers())
-
     # -- listing -----------------------------------------------------------------------------
-    def list_artifacts(self, path=None):
-        dir_key = self._key(path)
-        prefix = f"{dir_key}/" if dir_key else ""
-        infos = []
-        with self._errors():
-            pages = self.container_client.walk_blobs(
-                name_starts_with=prefix, delimiter="/",
-                results_per_page=self.list_page_size).by_page()
-            for page in pages:
-                for item in page:
-                    if item.name.endswith("/"):  # a BlobPrefix: a "directory"
-                        infos.append(FileInfo(self._rel(item.name.rstrip("/")), True, None))
-                    elif item.name != prefix:
-                        infos.append(FileInfo(self._rel(item.name), False, item.size))
-        return sorted(infos, key=lambda f: f.path)
+    def _list_entries(self, prefix):
+        pages = self.container_client.walk_blobs(
+            name_starts_with=prefix, delimiter="/",
+            results_per_page=self.list_page_size).by_page()
+        for page in pages:
+            for item in page:
+                is_dir = item.name.endswith("/")  # a BlobPrefix: a "directory"
+                yield ListedEntry(item.name, is_dir, None if is_dir else item.size)
 
-    def _walk(self, dir_key: str) -> list:
+    def _walk(self, dir_key):
         prefix = f"{dir_key}/" if dir_key else ""
         with self._errors():
-            return [b for b in self.container_client.list_blobs(name_starts_with=prefix)
+            return [StoredObject(b.name, b.size, b)
+                    for b in self.container_client.list_blobs(name_starts_with=prefix)
                     if not b.name.endswith("/")]
 
-    def file_size(self, artifact_path):
-        from azure.core.exceptions import ResourceNotFoundError
-
-        key = self._key(artifact_path)
-        try:
-            with self._errors(key):
-                return self.container_client.get_blob_client(key).get_blob_properties().size
-        except SkiffException as exc:
-            if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
-                return None
-            raise
-        except ResourceNotFoundError:
-            return None
-
-    # -- downloads ---------------------------------------------------------------------------
-    def download_artifacts(self, artifact_path, dst_path=None):
-        rel = validate_relative_path(artifact_path)
-        dst_path = os.path.abspath(dst_path or tempfile.mkdtemp())
-        if not os.path.isdir(dst_path):
-            raise SkiffException.invalid_parameter_value(
-                f"The destination path for downloaded artifacts does not exist or is not a "
-                f"directory: {dst_path}")
-        blobs = self._walk(self._key(rel))
-        if not blobs and not rel:
-            return dst_path
-        if not blobs:
-            local = os.path.join(dst_path, rel)
-            os.makedirs(os.path.dirname(local), exist_ok=True)
-            self._download_file(rel, local)
-            return local
-        total = sum(b.size for b in blobs)
-        with progress_bar(total, f"Downloading {len(blobs)} files") as advance:
-            def one(props):
-                local = os.path.join(dst_path, self._rel(props.name))
-                os.makedirs(os.path.dirname(local), exist_ok=True)
-                self._download_blob(props, local, quiet=True)
-                advance(props.size)
-
-            run_parallel(one, blobs, file_workers())
-        return os.path.join(dst_path, rel) if rel else dst_path
-
-    def _download_file(self, remote_file_path, local_path):
-        key = self._key(remote_file_path)
+    def _stat(self, key):
         with self._errors(key):
             props = self.container_client.get_blob_client(key).get_blob_properties()
-        self._download_blob(props, local_path)
+        return StoredObject(key, props.size, props)
 
-    def _download_blob(self, props, local_path, quiet=False):
+    # -- downloads ---------------------------------------------------------------------------
+    def _download_object(self, obj, local_path, quiet=False):
         from azure.core import MatchConditions
 
+        props = obj.native
         blob = self.container_client.get_blob_client(props.name)
         pinned = {"etag": props.etag, "match_condition": MatchConditions.IfNotModified}
         expected = props.content_settings.content_md5
@@ -260,19 +170,17 @@ class AzureBlobArtifactRepository(MultipartUploadMixin, ArtifactRepository):
                 actual = stream_to_file(stream.chunks(), local_path).digest()
             else:
                 def fetch(start, end):
-                    return with_retries(lambda: blob.download_blob(
-                        offset=start, length=end - start + 1, **pinned).readall(),
-                        retryable=is_retryable)
+                    return blob.download_blob(offset=start, length=end - start + 1,
+                                              **pinned).chunks()
 
                 with progress_bar(0 if quiet else size,
                                   f"Downloading {posixpath.basename(props.name)}") as advance:
-                    download_ranges(size, fetch, local_path, progress=advance)
+                    download_ranges(size, fetch, local_path, progress=advance,
+                                    retryable=is_retryable)
                 actual = md5_of_file(local_path).digest() if expected else None
         if verify_checksums() and expected and bytes(expected) != actual:
-            os.remove(local_path)
-            raise SkiffException(
-                f"Checksum mismatch downloading {self.container}/{props.name}: Content-MD5 "
-                f"differs", "DATA_LOSS")
+            raise checksum_mismatch(local_path, f"{self.container}/{props.name}",
+                                    "Content-MD5 differs")
 
     def open_read(self, artifact_path):
         key = self._key(artifact_path)
@@ -289,23 +197,14 @@ class AzureBlobArtifactRepository(MultipartUploadMixin, ArtifactRepository):
         return chunks()
 
     # -- deleting ----------------------------------------------------------------------------
-    def delete_artifacts(self, artifact_path=None):
+    def _delete_one(self, key):
         from azure.core.exceptions import ResourceNotFoundError
 
-        key = self._key(artifact_path)
-        names = [b.name for b in self._walk(key)]
-        if key:
-            names.append(key)
-        container = self.container_client
-
-        def delete(name):
-            try:
-                with_retries(lambda: container.delete_blob(name), retryable=is_retryable)
-            except ResourceNotFoundError:
-                pass
-
-        with self._errors(key):
-            run_parallel(delete, names, file_workers())
+        try:
+            with_retries(lambda: self.container_client.delete_blob(key),
+                         retryable=is_retryable)
+        except ResourceNotFoundError:
+            pass
 
     # -- proxied multipart upload: one SAS "Put Block" URL per part ---------------------------
     def create_multipart_upload(self, artifact_path, num_parts=1):

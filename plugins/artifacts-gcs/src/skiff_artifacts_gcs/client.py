@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import threading
 
-from skiff.artifacts.transfer import max_workers
+from skiff.artifacts.object_store import ClientCache
+from skiff.artifacts.transfer import max_workers, requests_ca_bundle, requests_env_is_needed
 from skiff.errors import SkiffException
 
-_clients: dict = {}
-_lock = threading.Lock()
+_clients = ClientCache()
 
 
 def emulator_host() -> str | None:
@@ -23,13 +22,7 @@ def get_client():
     pool so parallel transfers do not queue for connections."""
     key = (emulator_host(), credentials_file(),
            os.environ.get("GOOGLE_CLOUD_PROJECT"))
-    client = _clients.get(key)
-    if client is None:
-        with _lock:
-            client = _clients.get(key)
-            if client is None:
-                client = _clients[key] = _build_client(*key)
-    return client
+    return _clients.get(key, _build_client)
 
 
 def credentials_file() -> str | None:
@@ -64,8 +57,12 @@ def _build_client(emulator, credentials_path, project):
             client = storage.Client(project=project, credentials=credentials)
     size = max(max_workers() * 2, 10)
     adapter = requests.adapters.HTTPAdapter(pool_connections=size, pool_maxsize=size)
-    client._http.mount("https://", adapter)
-    client._http.mount("http://", adapter)
+    session = client._http
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    if not requests_env_is_needed():
+        session.trust_env = False  # no per-request scan of os.environ
+        session.verify = requests_ca_bundle() or session.verify
     return client
 
 

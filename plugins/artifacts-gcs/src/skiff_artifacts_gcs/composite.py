@@ -3,10 +3,12 @@ slices are uploaded at once as temporary objects, each verified by CRC32C, then 
 server-side into the final object and deleted. The final name appears only at the compose.
 
 Temporary objects live under ``.skiff-tmp/<upload id>/`` at the bucket root, outside any
-artifact tree. Opt in with ``SKIFF_GCS_PARALLEL_COMPOSITE_UPLOAD=true``: it is off by default
-because composite objects carry a CRC32C but no MD5, buckets with retention policies cannot
-delete the slices early, and on the local emulators it measured slower than a resumable
-upload.
+artifact tree. ``SKIFF_GCS_PARALLEL_COMPOSITE_UPLOAD``: ``true``, ``false``, or ``auto`` (the
+default), which composes files of at least ``SKIFF_GCS_PARALLEL_COMPOSITE_MIN_SIZE`` (150 MiB,
+as gcloud) only where the deleted slices cost nothing: a Standard-class bucket without
+retention policy, soft delete, versioning or default event hold. Composite objects carry a
+CRC32C but no MD5 (Skiff checks the CRC32C). On fake-gcs-server a 1 GB file went up about
+1.5x faster this way than as one resumable upload.
 """
 
 from __future__ import annotations
@@ -15,15 +17,38 @@ import math
 import os
 import uuid
 
-from skiff.artifacts.transfer import part_size, run_parallel
-from skiff.env import get_env
+from skiff.artifacts.transfer import MiB, part_size, run_parallel
+from skiff.env import get_env, get_env_int
+from skiff_artifacts_gcs.multipart import MAX_COMPONENTS, TMP_ROOT, delete_temporary
 
-MAX_COMPONENTS = 32  # one compose request takes at most 32 sources
+_cost_free: dict[str, bool] = {}  # bucket name -> whether slices cost nothing there
 
 
-def enabled() -> bool:
-    value = get_env("GCS_PARALLEL_COMPOSITE_UPLOAD")
-    return value is not None and value.strip().lower() in ("1", "true", "yes", "on")
+def enabled(bucket, size: int) -> bool:
+    value = (get_env("GCS_PARALLEL_COMPOSITE_UPLOAD") or "auto").strip().lower()
+    if value != "auto":
+        return value in ("1", "true", "yes", "on")
+    if size < get_env_int("GCS_PARALLEL_COMPOSITE_MIN_SIZE", 150 * MiB):
+        return False
+    free = _cost_free.get(bucket.name)
+    if free is None:
+        free = _cost_free[bucket.name] = _slices_cost_nothing(bucket)
+    return free
+
+
+def _slices_cost_nothing(bucket) -> bool:
+    """Deleting a slice right after the compose is free only when the bucket keeps no
+    deleted or noncurrent data and charges no minimum storage duration. Reading that needs
+    ``storage.buckets.get``; without it, no composite upload."""
+    try:
+        props = bucket.client.get_bucket(bucket.name, timeout=30)._properties
+    except Exception:  # no permission, or unreachable: the upload itself will say
+        return False
+    soft_delete = (props.get("softDeletePolicy") or {}).get("retentionDurationSeconds")
+    return (props.get("storageClass", "STANDARD") == "STANDARD"
+            and not props.get("retentionPolicy") and not int(soft_delete or 0)
+            and not (props.get("versioning") or {}).get("enabled")
+            and not props.get("defaultEventBasedHold"))
 
 
 def composite_upload(bucket, key: str, local_file: str, content_type: str | None,
@@ -32,7 +57,7 @@ def composite_upload(bucket, key: str, local_file: str, content_type: str | None
     slice_size = max(part_size(), math.ceil(size / MAX_COMPONENTS))
     spans = [(start, min(slice_size, size - start)) for start in range(0, size, slice_size)]
     upload_id = uuid.uuid4().hex
-    names = [f".skiff-tmp/{upload_id}/{i:04d}" for i in range(len(spans))]
+    names = [f"{TMP_ROOT}/{upload_id}/{i:04d}" for i in range(len(spans))]
     fd = os.open(local_file, os.O_RDONLY)
     try:
         def upload(index):
@@ -48,14 +73,4 @@ def composite_upload(bucket, key: str, local_file: str, content_type: str | None
         final.compose([bucket.blob(name) for name in names], **opts)
     finally:
         os.close(fd)
-        _delete_quietly(bucket, names, opts)
-
-
-def _delete_quietly(bucket, names, opts) -> None:
-    def delete(name):
-        try:
-            bucket.blob(name).delete(**opts)
-        except Exception:  # slices that never arrived, or a retention policy
-            pass
-
-    run_parallel(delete, names)
+        delete_temporary(bucket, names, opts)

@@ -6,14 +6,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import threading
 
+from skiff.artifacts.object_store import ClientCache
 from skiff.artifacts.transfer import max_workers, timeout_seconds
 from skiff.env import get_env, get_env_bool
 from skiff.errors import SkiffException
 
-_clients: dict = {}
-_lock = threading.Lock()
+_clients = ClientCache()
 
 
 def endpoint_url() -> str | None:
@@ -35,6 +34,16 @@ def upload_extra_args() -> dict:
     return value
 
 
+def part_checksums_wanted() -> bool:
+    """Whether multipart uploads carry per-part CRC32 checksums, as boto3 itself does unless
+    ``AWS_REQUEST_CHECKSUM_CALCULATION=when_required`` (set that for S3-compatible stores
+    that reject the checksum headers). S3 verifies each part with it, and a store that has
+    none to combine at completion computes its own over the whole object (moto: a second
+    copy of it)."""
+    value = os.environ.get("AWS_REQUEST_CHECKSUM_CALCULATION", "when_supported")
+    return value.strip().lower() != "when_required"
+
+
 def bucket_owner_args() -> dict:
     owner = get_env("S3_EXPECTED_BUCKET_OWNER")
     return {"ExpectedBucketOwner": owner} if owner else {}
@@ -47,13 +56,7 @@ def get_client():
            get_env("BOTO_CLIENT_ADDRESSING_STYLE", "auto"),
            get_env("EXPERIMENTAL_S3_SIGNATURE_VERSION", "s3v4"), timeout_seconds(),
            tuple(_session_twins().items()))
-    client = _clients.get(key)
-    if client is None:
-        with _lock:
-            client = _clients.get(key)
-            if client is None:
-                client = _clients[key] = _build_client(*key)
-    return client
+    return _clients.get(key, _build_client)
 
 
 # SKIFF_AWS_* twins of boto's variables; boto3 still reads AWS_* and profiles itself.
@@ -84,6 +87,7 @@ def _build_client(endpoint, ignore_tls, addressing_style, signature_version, tim
         request_checksum_calculation="when_required",
         response_checksum_validation="when_required",
     )
+
     if timeout:
         options.update(connect_timeout=timeout, read_timeout=timeout)
     session = boto3.session.Session(**dict(session_args))

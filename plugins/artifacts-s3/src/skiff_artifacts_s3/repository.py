@@ -3,44 +3,43 @@
 from __future__ import annotations
 
 import hashlib
-import itertools
 import mimetypes
-import os
 import posixpath
 import urllib.parse
+import zlib
 
-from skiff.artifacts.base import STREAM_CHUNK_SIZE, ArtifactRepository
+from skiff.artifacts.base import STREAM_CHUNK_SIZE
 from skiff.artifacts.multipart import (
     CreateMultipartUpload,
     MultipartUploadCredential,
     MultipartUploadMixin,
     coerce_parts,
 )
+from skiff.artifacts.object_store import (
+    ListedEntry,
+    ObjectStoreRepository,
+    StoredObject,
+    checksum_mismatch,
+)
 from skiff.artifacts.transfer import (
     MiB,
+    download_chunk_size,
     download_ranges,
     download_threshold,
-    file_chunks,
-    list_local_files,
     md5_of_file,
-    multipart_threshold,
-    part_size,
     progress_bar,
-    run_parallel,
-    split_parts,
     stream_to_file,
     stream_workers,
     upload_parts,
     verify_checksums,
     with_retries,
 )
-from skiff.entities import FileInfo
 from skiff.errors import SkiffException
-from skiff.validation import validate_relative_path
 from skiff_artifacts_s3.client import (
     bucket_owner_args,
     get_client,
     is_retryable,
+    part_checksums_wanted,
     s3_errors,
     upload_extra_args,
 )
@@ -55,8 +54,7 @@ def parse_s3_uri(uri: str) -> tuple[str, str]:
     return parsed.netloc, parsed.path.strip("/")
 
 
-class S3ArtifactRepository(MultipartUploadMixin, ArtifactRepository):
-    list_page_size: int | None = None  # None: the service's default (1000 keys)
+class S3ArtifactRepository(MultipartUploadMixin, ObjectStoreRepository):
     def __init__(self, artifact_uri, tracking_uri=None, registry_uri=None):
         super().__init__(artifact_uri, tracking_uri, registry_uri)
         self.bucket, self.prefix = parse_s3_uri(artifact_uri)
@@ -64,14 +62,6 @@ class S3ArtifactRepository(MultipartUploadMixin, ArtifactRepository):
     @property
     def client(self):
         return get_client()
-
-    # -- keys --------------------------------------------------------------------------------
-    def _key(self, path: str | None) -> str:
-        rel = validate_relative_path(path)
-        return posixpath.join(self.prefix, rel) if self.prefix and rel else (rel or self.prefix)
-
-    def _rel(self, key: str) -> str:
-        return key[len(self.prefix) + 1:] if self.prefix else key
 
     def _errors(self, key=None):
         return s3_errors(self.bucket, key)
@@ -99,35 +89,8 @@ class S3ArtifactRepository(MultipartUploadMixin, ArtifactRepository):
                 f"expected {expected}", "DATA_LOSS")
 
     # -- uploads -----------------------------------------------------------------------------
-    def log_artifact(self, local_file, artifact_path=None):
-        dest = validate_relative_path(artifact_path)
-        name = os.path.basename(local_file)
-        self._upload_file(local_file, self._key(posixpath.join(dest, name) if dest else name))
-
-    def log_artifacts(self, local_dir, artifact_path=None):
-        dest = validate_relative_path(artifact_path)
-        files = list_local_files(local_dir)
-        total = sum(os.path.getsize(path) for path, _ in files)
-        with progress_bar(total, f"Uploading {len(files)} files") as advance:
-            def one(item):
-                path, rel = item
-                self._upload_file(path, self._key(posixpath.join(dest, rel) if dest else rel))
-                advance(os.path.getsize(path))
-
-            run_parallel(one, files)
-
-    def _upload_file(self, local_file: str, key: str) -> None:
-        size = os.path.getsize(local_file)
-        args = self._put_args(local_file)
-        if size < multipart_threshold():
-            with open(local_file, "rb") as f:
-                data = f.read()
-            self._put_object(key, data, args)
-            return
-        with progress_bar(size, f"Uploading {os.path.basename(local_file)}") as advance:
-            self._multipart_upload(file_chunks(local_file, part_size()), key, args, advance)
-
-    def _put_object(self, key: str, data: bytes, args: dict) -> None:
+    def _put_bytes(self, key: str, data: bytes) -> None:
+        args = self._put_args(key)
         md5 = hashlib.md5(data)
         with self._errors(key):
             response = with_retries(
@@ -136,25 +99,32 @@ class S3ArtifactRepository(MultipartUploadMixin, ArtifactRepository):
                 retryable=is_retryable)
         self._check_etag(response.get("ETag", ""), md5.hexdigest(), key, args)
 
-    def _multipart_upload(self, chunks, key: str, args: dict, advance=None, workers=None) -> None:
-        """Upload from an iterator of bytes through S3 multipart; the object appears only
-        when every part arrived (an error aborts the upload)."""
+    def _put_parts(self, key, parts, advance=None, streaming=False) -> None:
+        """S3 multipart: the object appears only at completion (an error aborts)."""
         client = self.client
+        args = self._put_args(key)
+        checksums = part_checksums_wanted()
+
+        def crc(data) -> dict:
+            return {"ChecksumCRC32": b64(zlib.crc32(data).to_bytes(4, "big"))} \
+                if checksums else {}
+
         with self._errors(key):
             upload_id = client.create_multipart_upload(
-                Bucket=self.bucket, Key=key, **args)["UploadId"]
+                Bucket=self.bucket, Key=key, **args,
+                **({"ChecksumAlgorithm": "CRC32"} if checksums else {}))["UploadId"]
             try:
                 def put(number, data):
                     digest = hashlib.md5(data).digest()
                     response = with_retries(
                         lambda: client.upload_part(
                             Bucket=self.bucket, Key=key, UploadId=upload_id,
-                            PartNumber=number, Body=data, ContentMD5=b64(digest)),
+                            PartNumber=number, Body=data, ContentMD5=b64(digest), **crc(data)),
                         retryable=is_retryable)
-                    return {"PartNumber": number, "ETag": response["ETag"]}, digest
+                    return {"PartNumber": number, "ETag": response["ETag"], **crc(data)}, digest
 
-                results, _ = upload_parts(split_parts(chunks, part_size()), put,
-                                          progress=advance, workers=workers,
+                results, _ = upload_parts(parts, put, progress=advance,
+                                          workers=stream_workers() if streaming else None,
                                           whole_md5=False)
                 done = client.complete_multipart_upload(
                     Bucket=self.bucket, Key=key, UploadId=upload_id,
@@ -169,109 +139,40 @@ class S3ArtifactRepository(MultipartUploadMixin, ArtifactRepository):
         expected = hashlib.md5(b"".join(d for _, d in results)).hexdigest()
         self._check_etag(done.get("ETag", ""), f"{expected}-{len(results)}", key, args)
 
-    def write_stream(self, artifact_path, chunks):
-        key = self._key(artifact_path)
-        if not validate_relative_path(artifact_path):
-            raise SkiffException.invalid_parameter_value("write_stream needs a file path")
-        args = self._put_args(key)
-        parts = split_parts(chunks, part_size())
-        first = next(parts)
-        second = next(parts, None)
-        if second is None:  # small: one atomic PUT
-            self._put_object(key, first, args)
-        else:
-            rest = itertools.chain([first, second], parts)
-            del first, second  # the chain owns them now; let them go once sent
-            self._multipart_upload(rest, key, args, workers=stream_workers())
-
     # -- listing -----------------------------------------------------------------------------
-    def list_artifacts(self, path=None):
-        dir_key = self._key(path)
-        prefix = f"{dir_key}/" if dir_key else ""
-        infos = []
-        with self._errors(dir_key):
-            pages = self.client.get_paginator("list_objects_v2").paginate(
-                Bucket=self.bucket, Prefix=prefix, Delimiter="/", **bucket_owner_args(),
-                **self._paging())
-            for page in pages:
-                for common in page.get("CommonPrefixes", []):
-                    infos.append(FileInfo(self._rel(common["Prefix"].rstrip("/")), True, None))
-                for obj in page.get("Contents", []):
-                    if obj["Key"] != prefix:  # a "folder" marker object
-                        infos.append(FileInfo(self._rel(obj["Key"]), False, obj["Size"]))
-        return sorted(infos, key=lambda f: f.path)
+    def _list_entries(self, prefix):
+        paging = {"PaginationConfig": {"PageSize": self.list_page_size}} \
+            if self.list_page_size else {}
+        pages = self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=prefix, Delimiter="/", **bucket_owner_args(), **paging)
+        for page in pages:
+            for common in page.get("CommonPrefixes", []):
+                yield ListedEntry(common["Prefix"], True)
+            for obj in page.get("Contents", []):
+                yield ListedEntry(obj["Key"], False, obj["Size"])
 
-    def _paging(self) -> dict:
-        if self.list_page_size:
-            return {"PaginationConfig": {"PageSize": self.list_page_size}}
-        return {}
-
-    def _walk_keys(self, dir_key: str) -> list[dict]:
-        """Every object below ``dir_key`` (recursive, one paged listing)."""
+    def _walk(self, dir_key):
         prefix = f"{dir_key}/" if dir_key else ""
         found = []
         with self._errors(dir_key):
             pages = self.client.get_paginator("list_objects_v2").paginate(
                 Bucket=self.bucket, Prefix=prefix, **bucket_owner_args())
             for page in pages:
-                found.extend(o for o in page.get("Contents", []) if not o["Key"].endswith("/"))
+                found.extend(StoredObject(o["Key"], o["Size"], o["ETag"])
+                             for o in page.get("Contents", []) if not o["Key"].endswith("/"))
         return found
 
-    def file_size(self, artifact_path):
-        key = self._key(artifact_path)
-        from botocore.exceptions import ClientError
-
-        try:
-            with self._errors(key):
-                return self.client.head_object(Bucket=self.bucket, Key=key,
-                                               **bucket_owner_args())["ContentLength"]
-        except SkiffException as exc:
-            if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
-                return None
-            raise
-        except ClientError:
-            return None
-
-    # -- downloads ---------------------------------------------------------------------------
-    def download_artifacts(self, artifact_path, dst_path=None):
-        import tempfile
-
-        rel = validate_relative_path(artifact_path)
-        dst_path = os.path.abspath(dst_path or tempfile.mkdtemp())
-        if not os.path.isdir(dst_path):
-            raise SkiffException.invalid_parameter_value(
-                f"The destination path for downloaded artifacts does not exist or is not a "
-                f"directory: {dst_path}")
-        objects = self._walk_keys(self._key(rel))
-        if not objects and not rel:
-            return dst_path
-        if not objects:  # a single file (or nothing: the download says so)
-            local = os.path.join(dst_path, rel)
-            os.makedirs(os.path.dirname(local), exist_ok=True)
-            self._download_file(rel, local)
-            return local
-        total = sum(o["Size"] for o in objects)
-        with progress_bar(total, f"Downloading {len(objects)} files") as advance:
-            def one(obj):
-                file_rel = self._rel(obj["Key"])
-                local = os.path.join(dst_path, file_rel)
-                os.makedirs(os.path.dirname(local), exist_ok=True)
-                self._download_key(obj["Key"], local, obj["Size"], obj["ETag"], quiet=True)
-                advance(obj["Size"])
-
-            run_parallel(one, objects)
-        return os.path.join(dst_path, rel) if rel else dst_path
-
-    def _download_file(self, remote_file_path, local_path):
-        key = self._key(remote_file_path)
+    def _stat(self, key):
         with self._errors(key):
             head = self.client.head_object(Bucket=self.bucket, Key=key, **bucket_owner_args())
-        self._download_key(key, local_path, head["ContentLength"], head["ETag"])
+        return StoredObject(key, head["ContentLength"], head["ETag"])
 
-    def _download_key(self, key, local_path, size, etag, quiet=False):
+    # -- downloads ---------------------------------------------------------------------------
+    def _download_object(self, obj, local_path, quiet=False):
         client = self.client
-        etag = etag.strip('"')
+        key, size, etag = obj.key, obj.size, obj.native.strip('"')
         owner = bucket_owner_args()
+        bar = progress_bar(0 if quiet else size, f"Downloading {posixpath.basename(key)}")
         with self._errors(key):
             part = None
             if "-" in etag and verify_checksums():
@@ -281,8 +182,7 @@ class S3ArtifactRepository(MultipartUploadMixin, ArtifactRepository):
             if size < download_threshold():
                 response = client.get_object(Bucket=self.bucket, Key=key,
                                              IfMatch=f'"{etag}"', **owner)
-                with progress_bar(0 if quiet else size,
-                                  f"Downloading {posixpath.basename(key)}") as advance:
+                with bar as advance:
                     result = stream_to_file(counted(response["Body"].iter_chunks(MiB),
                                                      advance), local_path, segment=part)
                 if verify_checksums() and etag_is_md5(response):
@@ -291,31 +191,29 @@ class S3ArtifactRepository(MultipartUploadMixin, ArtifactRepository):
             md5_etag = [True]
 
             def fetch(start, end):
-                response = with_retries(lambda: client.get_object(
+                response = client.get_object(
                     Bucket=self.bucket, Key=key, Range=f"bytes={start}-{end}",
-                    IfMatch=f'"{etag}"', **owner), retryable=is_retryable)
+                    IfMatch=f'"{etag}"', **owner)
                 md5_etag[0] = md5_etag[0] and etag_is_md5(response)
-                return response["Body"].read()
+                return response["Body"].iter_chunks(MiB)
 
             # Ranges on the original part boundaries give the per-part MD5s for free.
-            ranges = None if part is None else [
-                (s, min(s + part, size) - 1) for s in range(0, size, part)]
-            with progress_bar(0 if quiet else size,
-                              f"Downloading {posixpath.basename(key)}") as advance:
+            span = download_chunk_size() if part is None else \
+                part * max(1, download_chunk_size() // part)
+            ranges = [(s, min(s + span, size) - 1) for s in range(0, size, span)]
+            with bar as advance:
                 digests = download_ranges(size, fetch, local_path, ranges=ranges,
-                                          progress=advance)
+                                          segment=part, progress=advance,
+                                          retryable=is_retryable)
         if not verify_checksums() or not md5_etag[0]:
             return
-        actual = etag_of(digests) if ranges is not None else md5_of_file(local_path
-                                                                          ).hexdigest()
+        actual = etag_of(digests) if part is not None else md5_of_file(local_path).hexdigest()
         self._check_download(etag, actual, key, local_path)
 
     def _check_download(self, etag, actual, key, local_path):
         if verify_checksums() and len(etag.split("-")[0]) == 32 and etag != actual:
-            os.remove(local_path)
-            raise SkiffException(
-                f"Checksum mismatch downloading s3://{self.bucket}/{key}: ETag {etag}, "
-                f"got {actual}", "DATA_LOSS")
+            raise checksum_mismatch(local_path, f"s3://{self.bucket}/{key}",
+                                    f"ETag {etag}, got {actual}")
 
     def open_read(self, artifact_path):
         key = self._key(artifact_path)
@@ -331,19 +229,13 @@ class S3ArtifactRepository(MultipartUploadMixin, ArtifactRepository):
 
         return chunks()
 
-    # -- deleting ----------------------------------------------------------------------------
-    def delete_artifacts(self, artifact_path=None):
-        key = self._key(artifact_path)
-        keys = [o["Key"] for o in self._walk_keys(key)]
-        if key:
-            keys.append(key)  # the path may name a single file
-        client = self.client
-        with self._errors(key):
-            for start in range(0, len(keys), 1000):
-                batch = [{"Key": k} for k in keys[start:start + 1000]]
-                client.delete_objects(Bucket=self.bucket,
-                                      Delete={"Objects": batch, "Quiet": True},
-                                      **bucket_owner_args())
+    # -- deleting: batches of 1000 keys per request ------------------------------------------
+    def _delete_keys(self, keys):
+        for start in range(0, len(keys), 1000):
+            batch = [{"Key": k} for k in keys[start:start + 1000]]
+            self.client.delete_objects(Bucket=self.bucket,
+                                       Delete={"Objects": batch, "Quiet": True},
+                                       **bucket_owner_args())
 
     # -- proxied multipart upload (server's /mpu routes) -------------------------------------
     def create_multipart_upload(self, artifact_path, num_parts=1):

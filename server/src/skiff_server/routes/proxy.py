@@ -12,8 +12,9 @@ Repositories that can do multipart uploads (S3, GCS, Azure) implement
 from __future__ import annotations
 
 import posixpath
+import re
 
-from flask import Blueprint
+from flask import Blueprint, request
 
 from skiff.errors import SkiffException
 from skiff.validation import validate_relative_path
@@ -46,8 +47,21 @@ def upload(artifact_path):
     if not path or artifact_path.endswith("/"):
         raise SkiffException.invalid_parameter_value(
             f"Invalid path: {artifact_path!r} must name a file")
-    state().destination.write_stream(path, request_chunks())
+    destination = state().destination
+    if _takes_size(destination):  # the Content-Length lets the store size its parts
+        destination.write_stream(path, request_chunks(), size=request.content_length)
+    else:
+        destination.write_stream(path, request_chunks())
     return empty()
+
+
+def _takes_size(repository) -> bool:
+    import inspect
+
+    try:
+        return "size" in inspect.signature(repository.write_stream).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 @bp.route("/artifacts", methods=["GET"])
@@ -79,10 +93,23 @@ def _multipart_repo():
     return require_multipart_upload(state().destination)
 
 
+def _upload_target(artifact_path: str, client_path: str | None) -> str:
+    """The file a proxied multipart upload writes. As MLflow's client drives these routes,
+    the URL names the artifact *directory* and the body's ``path`` is the client's local
+    file (any OS), whose name is kept: ``mpu/create/1/r/artifacts/model`` with ``{"path":
+    "/tmp/x/weights.bin"}`` uploads ``1/r/artifacts/model/weights.bin``."""
+    directory = _path(artifact_path)
+    name = re.split(r"[\\/]", client_path or "")[-1]
+    if name in ("", ".", ".."):
+        raise SkiffException.invalid_parameter_value(
+            f"Invalid path: {client_path!r} must name the file being uploaded")
+    return validate_relative_path(posixpath.join(directory, name) if directory else name)
+
+
 @bp.route("/mpu/create/<path:artifact_path>", methods=["POST"])
 def mpu_create(artifact_path):
-    path = _path(artifact_path)
-    p = get_params({"path": STR, "num_parts": INT}, present=["num_parts"])
+    p = get_params({"path": STR, "num_parts": INT}, ["path"], present=["num_parts"])
+    path = _upload_target(artifact_path, p["path"])
     if p["num_parts"] <= 0:
         raise SkiffException.invalid_parameter_value("num_parts must be a positive integer")
     result = _multipart_repo().create_multipart_upload(path, p["num_parts"])
@@ -93,8 +120,8 @@ def mpu_create(artifact_path):
 def mpu_complete(artifact_path):
     from skiff.artifacts.multipart import coerce_parts
 
-    path = _path(artifact_path)
-    p = get_params({"path": STR, "upload_id": STR, "parts": LIST_DICT}, ["upload_id"])
+    p = get_params({"path": STR, "upload_id": STR, "parts": LIST_DICT}, ["path", "upload_id"])
+    path = _upload_target(artifact_path, p["path"])
     repo = _multipart_repo()
     repo.complete_multipart_upload(path, p["upload_id"], coerce_parts(p.get("parts", [])))
     return empty()
@@ -102,8 +129,8 @@ def mpu_complete(artifact_path):
 
 @bp.route("/mpu/abort/<path:artifact_path>", methods=["POST"])
 def mpu_abort(artifact_path):
-    path = _path(artifact_path)
-    p = get_params({"path": STR, "upload_id": STR}, ["upload_id"])
+    p = get_params({"path": STR, "upload_id": STR}, ["path", "upload_id"])
+    path = _upload_target(artifact_path, p["path"])
     _multipart_repo().abort_multipart_upload(path, p["upload_id"])
     return empty()
 
