@@ -190,6 +190,14 @@ LOAD_CODE = {
 }
 
 
+def _load_env() -> dict:
+    # Bytecode is written and used, as in any installed environment (pip compiles on
+    # install; uv and PYTHONDONTWRITEBYTECODE=1 leave every import to compile its source).
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
 def time_load_model(python: str, tool: str, model: str) -> tuple[float, float, float]:
     """In a fresh interpreter: (import of the pyfunc module + the first load_model, that
     first load_model alone (it imports scikit-learn and skops), a further load_model)."""
@@ -204,16 +212,34 @@ pyfunc.load_model({model!r})
 t3 = time.perf_counter()
 print(json.dumps([t2 - t0, t2 - t1, t3 - t2]))
 """
-    out = subprocess.run([python, "-c", code], check=True, capture_output=True, text=True)
+    out = subprocess.run([python, "-c", code], check=True, capture_output=True, text=True,
+                         env=_load_env())
     return tuple(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def time_loads(pythons: dict, tools: list[str], model: str, repeat: int) -> dict:
+    """Median load_model figures per tool. One untimed run each first (it writes the
+    bytecode), then the repetitions interleaved across tools, so that other work on a
+    shared machine weighs on both alike."""
+    for tool in tools:
+        time_load_model(pythons[tool], tool, model)
+    runs: dict[str, list] = {tool: [] for tool in tools}
+    for _ in range(repeat):
+        for tool in tools:
+            runs[tool].append(time_load_model(pythons[tool], tool, model))
+    return {tool: {key: statistics.median(x[i] for x in runs[tool])
+                   for i, key in enumerate(("load_cold", "load_first", "load_warm"))}
+            for tool in tools}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=float, default=3.0, help="seconds per scenario")
     parser.add_argument("--starts", type=int, default=3, help="start-to-ping repetitions")
-    parser.add_argument("--loads", type=int, default=3, help="load_model repetitions")
+    parser.add_argument("--loads", type=int, default=5, help="load_model repetitions")
     parser.add_argument("--peers", default="skiff,mlflow")
+    parser.add_argument("--only-load", action="store_true",
+                        help="only the load_model figures (no servers)")
     args = parser.parse_args()
     tools = args.peers.split(",")
 
@@ -225,6 +251,20 @@ def main() -> None:
                                                  "data": iris["rows"][:n]}}).encode()
               for n in (1, 100)}
     results: dict[str, dict] = {t: {} for t in tools}
+    if not args.only_load:
+        bench_servers(args, tools, pythons, model, bodies, results, folder)
+    for tool, figures in time_loads(pythons, tools, model, args.loads).items():
+        results[tool].update(figures)
+        start = results[tool].get("start")
+        print(f"{tool:6} start-to-ping {start if start is not None else float('nan'):.2f} s"
+              f"  import+load_model {figures['load_cold']:.3f} s, first load_model "
+              f"{figures['load_first']:.3f} s, again {figures['load_warm'] * 1000:.1f} ms",
+              flush=True)
+    if set(tools) >= {"skiff", "mlflow"}:
+        _report(results, args.only_load)
+
+
+def bench_servers(args, tools, pythons, model, bodies, results, folder) -> None:
     log = open(os.path.join(folder, "servers.log"), "ab")
     for tool in tools:
         starts = []
@@ -247,19 +287,22 @@ def main() -> None:
                           f"  errors {res['errors']}", flush=True)
         finally:
             stop_server(proc)
-        loads = [time_load_model(pythons[tool], tool, model) for _ in range(args.loads)]
-        for i, key in enumerate(("load_cold", "load_first", "load_warm")):
-            results[tool][key] = statistics.median(x[i] for x in loads)
-        print(f"{tool:6} start-to-ping {results[tool]['start']:.2f} s  import+load_model "
-              f"{results[tool]['load_cold']:.3f} s, first load_model "
-              f"{results[tool]['load_first']:.3f} s, again "
-              f"{results[tool]['load_warm'] * 1000:.1f} ms", flush=True)
-    if set(tools) >= {"skiff", "mlflow"}:
-        _report(results)
 
 
-def _report(results: dict) -> None:
+def _report(results: dict, only_load: bool = False) -> None:
     sk, ml = results["skiff"], results["mlflow"]
+    if not only_load:
+        _report_servers(sk, ml)
+    print("\n== start and load (lower is better; ratio = mlflow / skiff)")
+    keys = (("start", "command start to first /ping (s)"),
+            ("load_cold", "import + load_model, fresh (s)"),
+            ("load_first", "first load_model call (s)"),
+            ("load_warm", "load_model again (s)"))
+    for key, label in keys[1:] if only_load else keys:
+        print(f"{label:36} {sk[key]:9.3f} {ml[key]:9.3f} {ml[key] / sk[key]:6.2f}x")
+
+
+def _report_servers(sk: dict, ml: dict) -> None:
     print("\n== /invocations (dataframe_split), 1 worker each")
     print(f"{'scenario':24} {'skiff req/s':>12} {'mlflow req/s':>13} {'ratio':>7}"
           f" {'skiff p99':>10} {'mlflow p99':>11}")
@@ -268,12 +311,6 @@ def _report(results: dict) -> None:
             a, b = sk[(rows, clients)], ml[(rows, clients)]
             print(f"{f'{rows} rows, {clients} clients':24} {a['rps']:12.1f} {b['rps']:13.1f}"
                   f" {a['rps'] / b['rps']:6.2f}x {a['p99_ms']:8.2f}ms {b['p99_ms']:9.2f}ms")
-    print("\n== start and load (lower is better; ratio = mlflow / skiff)")
-    for key, label in (("start", "command start to first /ping (s)"),
-                       ("load_cold", "import + load_model, fresh (s)"),
-                       ("load_first", "first load_model call (s)"),
-                       ("load_warm", "load_model again (s)")):
-        print(f"{label:36} {sk[key]:9.3f} {ml[key]:9.3f} {ml[key] / sk[key]:6.2f}x")
 
 
 if __name__ == "__main__":

@@ -156,3 +156,24 @@ def test_parse_models_uri_errors():
     for bad in ("models:/", "models://host/x/1", "models:/@alias", "models:/name@"):
         with pytest.raises(SkiffException):
             parse_models_uri(bad)
+
+
+def test_dataframe_example_with_number_labels(tmp_path):
+    # labels 0..n-1 are left out ("values" orient), others are written as JSON numbers
+    default = pd.DataFrame({0: [1.0], 1: [2.0]})
+    example = Example(default)
+    example.save(str(tmp_path))
+    assert (tmp_path / "input_example.json").read_text() == '{"data": [[1.0, 2.0]]}'
+    assert json.loads((tmp_path / "serving_input_example.json").read_text()) == {
+        "dataframe_split": {"data": [[1.0, 2.0]]}}
+    assert example.info["pandas_orient"] == "values"
+    back = read_example(Model(saved_input_example_info=example.info), str(tmp_path))
+    assert list(back.columns) == [0, 1] and back.values.tolist() == [[1.0, 2.0]]
+
+    other = Example(pd.DataFrame({5: [1.0], "a": [2.0]}))
+    other.save(str(tmp_path))
+    assert (tmp_path / "input_example.json").read_text() == (
+        '{"columns": [5, "a"], "data": [[1.0, 2.0]]}')
+    assert other.info["pandas_orient"] == "split"
+    back = read_example(Model(saved_input_example_info=other.info), str(tmp_path))
+    assert list(back.columns) == [5, "a"]

@@ -113,3 +113,23 @@ def test_empty_inputs_are_refused():
         infer_signature([])
     with pytest.raises(SkiffException, match="Cannot infer"):
         infer_signature(object())
+
+
+def test_non_string_column_names_stay_json_numbers():
+    # MLflow 3.x writes the label as it is: {"name": 0}, not {"name": "0"}
+    sig = infer_signature(pd.DataFrame({0: [1.0], 1: [2.0]}), pd.Series([1.0], name=3))
+    assert sig.to_dict()["inputs"] == ('[{"type": "double", "name": 0, "required": true}, '
+                                       '{"type": "double", "name": 1, "required": true}]')
+    assert sig.to_dict()["outputs"] == '[{"type": "double", "name": 3, "required": true}]'
+    assert ModelSignature.from_dict(sig.to_dict()).inputs.input_names() == [0, 1]
+    numpy_labels = pd.DataFrame(np.ones((1, 2)), columns=pd.Index(np.array([5, 6])))
+    assert infer_signature(numpy_labels).inputs.input_names() == [5, 6]
+    mixed = infer_signature(pd.DataFrame({0: [1], "a": [2.0], 1.5: ["x"]})).inputs
+    assert mixed.to_json() == ('[{"type": "long", "name": 0, "required": true}, '
+                               '{"type": "double", "name": "a", "required": true}, '
+                               '{"type": "string", "name": 1.5, "required": true}]')
+    tensors = infer_signature({1: np.array([1.0])}).inputs
+    assert tensors.to_json() == ('[{"type": "tensor", "tensor-spec": {"dtype": "float64", '
+                                 '"shape": [-1]}, "name": 1}]')
+    records = infer_signature([{1: "a"}, {1: "b", "x": 2}]).inputs
+    assert records.input_names() == [1, "x"]

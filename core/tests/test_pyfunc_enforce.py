@@ -93,3 +93,17 @@ def test_params():
     with pytest.raises(SkiffException, match="'xs' must be a list"):
         enforce_params({"xs": "a"}, schema)
     assert enforce_params({"free": 1}, None) is None
+
+
+def test_number_names_match_text_columns_and_keep_the_schema_name():
+    schema = Schema([ColSpec("double", 0), ColSpec("double", 1)])
+    as_saved = validate_schema(pd.DataFrame({0: [1.0], 1: [2.0]}), schema)
+    assert list(as_saved.columns) == [0, 1]
+    from_csv = validate_schema(pd.DataFrame({"1": [2.0], "0": [1.0], "x": [0]}), schema)
+    assert list(from_csv.columns) == [0, 1]  # the model sees the names it was saved with
+    assert from_csv[0].tolist() == [1.0]
+    with pytest.raises(SkiffException, match=r"missing inputs \[1\]. Note that there were "
+                                             r"extra inputs: \['2'\]"):
+        validate_schema(pd.DataFrame({0: [1.0], "2": [2.0]}), schema)
+    older = Schema([ColSpec("double", "0")])  # a name written as text by older versions
+    assert list(validate_schema(pd.DataFrame({0: [1.0]}), older).columns) == ["0"]

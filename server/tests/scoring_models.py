@@ -15,6 +15,13 @@ class Linear(PythonModel):
         return (model_input["a"] * 2 + model_input["b"]) * scale
 
 
+class Numbered(PythonModel):
+    """2 * column 0 + column 1, by the number labels."""
+
+    def predict(self, context, model_input, params=None):
+        return model_input[0] * 2 + model_input[1]
+
+
 class RowSums(PythonModel):
     """Sums each row of a tensor."""
 

@@ -123,6 +123,36 @@ def test_schema_errors_name_the_column_and_type(linear):
     assert "column a" in body["message"] and "double" in body["message"]
 
 
+def test_rows_of_the_wrong_width_name_the_columns(linear):
+    for payload in ({"instances": [[1.0, 3.0, 5.0]]}, {"inputs": [[1.0], [2.0]]}):
+        resp = post(linear, payload)
+        body = resp.get_json()
+        assert resp.status_code == 400 and body["error_code"] == "INVALID_PARAMETER_VALUE"
+        assert "2 columns: ['a', 'b']" in body["message"], body["message"]
+    resp = post(linear, {"instances": [[1.0, 3.0]]})
+    assert resp.status_code == 200 and resp.get_json() == {"predictions": [5.0]}
+
+
+def test_number_column_names_from_json_and_csv(models_dir):
+    """A signature with the names 0 and 1 (JSON numbers, as MLflow writes them): JSON
+    payloads give numbers, CSV headers give text; both reach the model as 0 and 1."""
+    from skiff.models import infer_signature
+    from skiff.pyfunc import save_model
+
+    example = pd.DataFrame({0: [1.0], 1: [3.0]})
+    path = models_dir / "numbered"
+    save_model(str(path), python_model=scoring_models.Numbered(),
+               signature=infer_signature(example))
+    client = _client(str(path))
+    resp = post(client, {"dataframe_split": {"columns": [0, 1], "data": [[1.0, 3.0]]}})
+    assert resp.status_code == 200 and resp.get_json() == {"predictions": [5.0]}
+    resp = post(client, "0,1\n1.0,3.0\n", "text/csv")
+    assert resp.status_code == 200 and resp.get_json() == {"predictions": [5.0]}
+    resp = post(client, {"dataframe_split": {"columns": [0, 2], "data": [[1.0, 3.0]]}})
+    assert resp.status_code == 400
+    assert "missing inputs [1]" in resp.get_json()["message"]
+
+
 def test_model_exception_is_400_with_stack_trace(models_dir):
     client = _client(scoring_models.save(models_dir / "failing", scoring_models.Failing()))
     resp = post(client, {"dataframe_records": [{"a": 1.0, "b": 3.0}]})

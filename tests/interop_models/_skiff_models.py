@@ -61,6 +61,11 @@ def save_skiff_models(out, mlruns):
     skiff.sklearn.save_model(clf, out / "sklearn_proba", pyfunc_predict_fn="predict_proba",
                              input_example=X.head(3))
     expected["sklearn_proba"] = clf.predict_proba(X).tolist()
+    Xi = X.set_axis(list(range(X.shape[1])), axis=1)
+    clf_int = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(Xi, y)
+    skiff.sklearn.save_model(clf_int, out / "sklearn_number_columns",
+                             input_example=Xi.head(3))
+    expected["sklearn_number_columns"] = clf_int.predict(Xi).tolist()
     clf_np = LogisticRegression(max_iter=500).fit(X.to_numpy(), y)
     skiff.sklearn.save_model(clf_np, out / "sklearn_numpy", input_example=X.to_numpy()[:3])
     expected["sklearn_numpy"] = clf_np.predict(X.to_numpy()).tolist()

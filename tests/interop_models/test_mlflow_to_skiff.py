@@ -106,3 +106,32 @@ def test_logged_model_from_mlflow_file_store(saved, iris, monkeypatch):
         model = skiff.pyfunc.load_model(uri)
         assert model.metadata.model_id == logged["model_id"]
         np.testing.assert_array_equal(model.predict(iris), logged["pred"])
+
+
+def test_number_column_labels(saved, iris):
+    """A model fitted on a frame labelled 0..3: MLflow's signature names are JSON numbers;
+    Skiff reads them as numbers and hands the model the labels it was fitted on."""
+    import skiff
+
+    out, expected = saved
+    model = skiff.pyfunc.load_model(str(out / "sklearn_number_columns"))
+    assert model.metadata.signature.inputs.input_names() == [0, 1, 2, 3]
+    numbered = iris.set_axis([0, 1, 2, 3], axis=1)
+    np.testing.assert_array_equal(model.predict(numbered), expected["sklearn_number_columns"])
+    example = model.metadata.load_input_example(str(out / "sklearn_number_columns"))
+    assert list(example.columns) == [0, 1, 2, 3] and len(example) == 3
+
+
+def test_skiff_writes_number_labels_as_mlflow_does(roundtrip):
+    """Same model, same example: the signature and the example files are byte for byte
+    MLflow's."""
+    import yaml
+
+    name = "sklearn_number_columns"
+    ours, theirs = roundtrip["skiff_dir"] / name, roundtrip["mlflow_dir"] / name
+    ours_mlmodel = yaml.safe_load((ours / "MLmodel").read_text())
+    theirs_mlmodel = yaml.safe_load((theirs / "MLmodel").read_text())
+    assert ours_mlmodel["signature"] == theirs_mlmodel["signature"]
+    assert ours_mlmodel["saved_input_example_info"] == theirs_mlmodel["saved_input_example_info"]
+    for file_name in ("input_example.json", "serving_input_example.json"):
+        assert (ours / file_name).read_bytes() == (theirs / file_name).read_bytes(), file_name

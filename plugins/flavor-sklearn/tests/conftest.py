@@ -12,6 +12,8 @@ def _isolated_tracking(tmp_path, monkeypatch):
                  "SKIFF_LOAD_PLUGINS", "SKIFF_DISABLE_PLUGINS"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("SKIFF_TRACKING_URI", str(tmp_path / "mlruns"))
+    # skops' trusted-type list is cached per test, never in the user's cache folder
+    monkeypatch.setenv("SKIFF_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setattr(_stores, "_tracking_uri", None)
     monkeypatch.setattr(fluent, "_active_experiment_id", None)
     plugins.set_plugin_manager(None)

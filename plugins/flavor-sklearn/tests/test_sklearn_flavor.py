@@ -40,8 +40,8 @@ def test_save_and_load_each_format(tmp_path, iris, classifier, fmt, file_name):
     pyf = mlmodel["flavors"]["python_function"]
     assert pyf["loader_module"] == "mlflow.sklearn" and pyf["model_path"] == file_name
     assert pyf["predict_fn"] == "predict"
-    assert mlmodel["signature"]["outputs"] == (
-        '[{"type": "tensor", "tensor-spec": {"dtype": "int64", "shape": [-1]}}]')
+    # one label per row of a DataFrame input: a column, as MLflow writes it
+    assert mlmodel["signature"]["outputs"] == '[{"type": "long", "required": true}]'
     reqs = (tmp_path / "m" / "requirements.txt").read_text().split()
     assert reqs[0].startswith("scikit-learn==")
     assert any(r.startswith("skops==" if fmt == "skops" else "cloudpickle==") for r in reqs) \

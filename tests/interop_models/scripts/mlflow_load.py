@@ -19,6 +19,8 @@ for path in sys.argv[1:]:
         data = ["a", "bc"]
     elif name.endswith("numpy"):
         data = X.to_numpy()
+    elif name.endswith("number_columns"):
+        data = X.set_axis(list(range(X.shape[1])), axis=1)
     else:
         data = X
     params = {"shift": 1.0} if name == "python_model_params" else None

@@ -32,6 +32,13 @@ mlflow.sklearn.save_model(clf, path, pyfunc_predict_fn="predict_proba", input_ex
                              pip_requirements=REQS)
 expected["sklearn_proba"] = clf.predict_proba(X).tolist()
 
+# Number column labels: MLflow writes them as JSON numbers (0..n-1 left out of examples).
+Xi = X.set_axis(list(range(X.shape[1])), axis=1)
+clf_int = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(Xi, y)
+path = os.path.join(out, "sklearn_number_columns")
+mlflow.sklearn.save_model(clf_int, path, input_example=Xi.head(3), pip_requirements=REQS)
+expected["sklearn_number_columns"] = clf_int.predict(Xi).tolist()
+
 Xn = X.to_numpy()
 clf_np = LogisticRegression(max_iter=500).fit(Xn, y)
 path = os.path.join(out, "sklearn_numpy")

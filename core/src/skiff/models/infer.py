@@ -46,11 +46,25 @@ def _is_ndarray(value) -> bool:
     return np is not None and isinstance(value, np.ndarray)
 
 
+def column_name(label):
+    """A column label as MLflow writes it in a schema: strings and JSON numbers as they
+    are (``0`` stays the number 0), numpy scalars as their Python value, anything else as
+    its string."""
+    if isinstance(label, (str, int, float)):  # bool is an int
+        return label
+    if type(label).__module__ == "numpy" and hasattr(label, "item"):
+        value = label.item()
+        if isinstance(value, (str, int, float)):
+            return value
+    return str(label)
+
+
 def _infer_schema(data) -> Schema:
     if _is_pandas(data, "DataFrame"):
-        return Schema([_col_spec(data[col], str(col)) for col in data.columns])
+        return Schema([_col_spec(data.iloc[:, i], column_name(col))
+                       for i, col in enumerate(data.columns)])
     if _is_pandas(data, "Series"):
-        name = str(data.name) if data.name is not None else None
+        name = column_name(data.name) if data.name is not None else None
         return Schema([_col_spec(data, name)])
     if _is_ndarray(data):
         return Schema([_tensor_spec(data)])
@@ -60,8 +74,8 @@ def _infer_schema(data) -> Schema:
         if not data:
             raise SkiffException.invalid_parameter_value("Cannot infer a schema from an empty dict")
         if all(_is_ndarray(v) for v in data.values()):
-            return Schema([_tensor_spec(v, str(k)) for k, v in data.items()])
-        return Schema([ColSpec(_value_type(v), str(k)) for k, v in data.items()])
+            return Schema([_tensor_spec(v, column_name(k)) for k, v in data.items()])
+        return Schema([ColSpec(_value_type(v), column_name(k)) for k, v in data.items()])
     if isinstance(data, (list, tuple)):
         if not data:
             raise SkiffException.invalid_parameter_value("Cannot infer a schema from an empty list")
@@ -85,10 +99,10 @@ def _is_scalar(value) -> bool:
 
 
 def _schema_from_records(records: list[dict]) -> Schema:
-    seen: dict[str, list] = {}
+    seen: dict = {}
     for rec in records:
         for key, value in rec.items():
-            seen.setdefault(str(key), []).append(value)
+            seen.setdefault(column_name(key), []).append(value)
     specs = []
     for key, values in seen.items():
         present = [v for v in values if v is not None]

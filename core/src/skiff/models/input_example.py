@@ -18,7 +18,13 @@ class Example:
     """An input example, optionally a ``(data, params)`` tuple, ready to be saved."""
 
     def __init__(self, input_example):
-        from skiff.models.infer import _is_ndarray, _is_pandas, _is_scalar, _is_sparse
+        from skiff.models.infer import (
+            _is_ndarray,
+            _is_pandas,
+            _is_scalar,
+            _is_sparse,
+            column_name,
+        )
 
         data, params = input_example, None
         if (isinstance(input_example, tuple) and len(input_example) == 2
@@ -34,10 +40,15 @@ class Example:
         if _is_pandas(data, "DataFrame"):
             split = data.to_dict(orient="split")
             split.pop("index", None)
-            split["columns"] = [str(c) for c in split["columns"]]
+            columns = [column_name(c) for c in split.pop("columns")]
+            orient = "values"
+            # MLflow leaves out the default column labels 0..n-1 (and says "values")
+            if not all(c == i for i, c in enumerate(columns)):
+                split = {"columns": columns, **split}
+                orient = "split"
             stored = split
             serving = {"dataframe_split": split}
-            self.info.update({"type": "dataframe", "pandas_orient": "split"})
+            self.info.update({"type": "dataframe", "pandas_orient": orient})
         elif _is_ndarray(data):
             stored = data
             serving = {"inputs": data}
@@ -95,8 +106,8 @@ def read_example(model, path: str):
     if kind == "dataframe":
         import pandas as pd
 
-        if info.get("pandas_orient", "split") == "split":
-            return pd.DataFrame(value["data"], columns=value["columns"])
+        if isinstance(value, dict) and "data" in value:  # split, or values (no columns)
+            return pd.DataFrame(value["data"], columns=value.get("columns"))
         return pd.DataFrame(value)
     if kind == "ndarray":
         import numpy as np

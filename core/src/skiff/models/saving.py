@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import sys
 import tempfile
 
 from skiff.errors import SkiffException
@@ -83,6 +84,11 @@ def _infer_from_example(example, predict_fn):
         from skiff.pyfunc.enforce import validate_schema
 
         output = predict_fn(validate_schema(example.data, inputs), example.params)
+        if not inputs.is_tensor_spec() and _is_1d_array(output):
+            # as MLflow: one value per row of a column input is an (unnamed) column
+            import pandas as pd
+
+            output = pd.Series(output)
         return infer_signature(example.data, output, example.params)
     except Exception as exc:  # a signature is a convenience: never fail the save for it
         _logger.warning("Could not infer the model signature from the input example: %s", exc)
@@ -90,6 +96,11 @@ def _infer_from_example(example, predict_fn):
             return infer_signature(example.data, None, example.params)
         except Exception:
             return None
+
+
+def _is_1d_array(value) -> bool:
+    np = sys.modules.get("numpy")
+    return np is not None and isinstance(value, np.ndarray) and value.ndim == 1
 
 
 def is_local_uri(uri: str) -> bool:

@@ -126,14 +126,32 @@ def _convert_column(series, spec_type, name):
     return series
 
 
+def _match_names(frame, names: list):
+    """The frame with columns that match a schema name only as text (the column '0' for
+    the name 0, as CSV input gives, or 0 for a name '0' written by older versions)
+    renamed to that name, so the model sees the names it was saved with."""
+    columns = list(frame.columns)
+    if columns == names:
+        return frame
+    wanted = set(names)
+    by_text = {str(n): n for n in names}
+    renames = {}
+    for column in columns:
+        if column in wanted:
+            continue
+        target = by_text.get(str(column))
+        if target is not None and target not in columns and target not in renames.values():
+            renames[column] = target
+    return frame.rename(columns=renames) if renames else frame
+
+
 def enforce_columns(data, schema: Schema):
     frame = _to_frame(data, schema)
     specs = list(schema)
     if schema.has_input_names():
         names = [s.name for s in specs]
-        present = [str(c) for c in frame.columns]
-        if present != list(frame.columns):
-            frame = frame.rename(columns=str)
+        frame = _match_names(frame, names)
+        present = list(frame.columns)
         missing = [s.name for s in specs if s.required and s.name not in present]
         if missing:
             extra = [c for c in present if c not in names]

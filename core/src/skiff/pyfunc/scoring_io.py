@@ -170,6 +170,13 @@ def _column_input(value, schema):
 
     names = [s.name for s in schema] if schema.has_input_names() else None
     if isinstance(value, list) and value and isinstance(value[0], list):
+        widths = {len(row) if isinstance(row, list) else None for row in value}
+        if names and widths != {len(names)}:
+            shown = sorted(w for w in widths if w is not None)
+            raise SkiffException(
+                f"The input rows have {' or '.join(map(str, shown)) or 'no'} values, but "
+                f"the model's signature has {len(names)} columns: {names}",
+                "INVALID_PARAMETER_VALUE", error_class="SCHEMA_ENFORCEMENT_FAILED")
         return pd.DataFrame(value, columns=names)
     if names and len(names) == 1 or not names:
         return pd.DataFrame({(names or [0])[0]: value if isinstance(value, list) else [value]})

@@ -30,6 +30,7 @@ def dump(model, path: str, serialization_format: str, skops_trusted_types=None) 
         import skops.io
 
         skops.io.dump(model, path)
+        _remember_skops_trust()
         untrusted = sorted(set(skops.io.get_untrusted_types(file=path))
                            - set(skops_trusted_types or ()))
         if untrusted:
@@ -47,12 +48,27 @@ def dump(model, path: str, serialization_format: str, skops_trusted_types=None) 
             pickle.dump(model, fh, protocol=pickle.DEFAULT_PROTOCOL)
 
 
+def _remember_skops_trust() -> None:
+    from skiff_flavor_sklearn._skops_trust import remember
+
+    remember()
+
+
 def load(path: str, serialization_format: str, skops_trusted_types=None):
     check_format(serialization_format)
     if serialization_format == SKOPS:
+        trusted = list(skops_trusted_types or []) or None
+        from skiff_flavor_sklearn import _skops_reader
+
+        model = _skops_reader.load(path, trusted)
+        if model is not _skops_reader.NOT_HANDLED:
+            return model
         import skops.io
 
-        return skops.io.load(path, trusted=list(skops_trusted_types or []) or None)
+        try:
+            return skops.io.load(path, trusted=trusted)
+        finally:  # skops just listed its trusted types: keep them for the next process
+            _remember_skops_trust()
     _logger.warning("Unpickling the scikit-learn model file %s (%s); unpickling runs code from "
                     "the file: only load models from sources you trust", path,
                     serialization_format)
