@@ -87,6 +87,74 @@ def test_docker_target_serves_the_image_over_http(docker_env, model_image, model
     assert docker_env.containers.list(all=True, filters={"label": "skiff.deployment"}) == []
 
 
+MLSERVER_IMAGE = "skiff-test-mlserver:latest"
+MLSERVER_MODEL = "skiff-test-mlserver"  # build-docker names the model after the image
+
+
+@pytest.fixture(scope="module")
+def mlserver_image(engine, tmp_path_factory):
+    """The model's MLServer image (`build-docker --enable-mlserver`), built once."""
+    from conftest import write_model
+    from docker_test_engine import BASE_IMAGE
+
+    model = write_model(tmp_path_factory.mktemp("mlserver-model"))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DOCKER_HOST", engine.host)
+        result = _cli("models", "build-docker", "-m", str(model), "-n", MLSERVER_IMAGE,
+                      "--enable-mlserver", "--base-image", BASE_IMAGE, "--bundle-dependencies",
+                      "--network", "host")
+    assert result.exit_code == 0, result.output[-3000:]
+    return MLSERVER_IMAGE
+
+
+def test_mlserver_image_serves_the_v2_protocol(docker_env, mlserver_image, model_dir, tmp_path):
+    """The MLServer image, run by the docker target on the host network on a free port:
+    MLServer's readiness, a V2 inference request, and the scoring protocol beside it."""
+    import requests
+
+    import skiff.pyfunc
+
+    config = docker_env.images.get(mlserver_image).attrs["Config"]
+    assert "MLSERVER_MODEL_IMPLEMENTATION=skiff_mlserver.SkiffRuntime" in config["Env"]
+    assert "MLSERVER_MODEL_URI=/opt/ml/model" in config["Env"]
+    assert config["Labels"]["skiff.server"] == "mlserver"
+    expected = [float(v) for v in skiff.pyfunc.load_model(str(model_dir)).predict([1, 2, 3.5])]
+
+    result = _cli("deployments", "create", "-t", "docker", "--name", "v2",
+                  "-m", str(model_dir), "-C", f"image={mlserver_image}")
+    assert result.exit_code == 0, result.output[-3000:]
+    try:
+        port = json.loads(_cli("deployments", "get", "-t", "docker", "--name", "v2").stdout)["port"]
+        base = f"http://127.0.0.1:{port}"
+        assert requests.get(f"{base}/v2/health/ready", timeout=10).status_code == 200
+        assert requests.get(f"{base}/v2/models/{MLSERVER_MODEL}/ready", timeout=10).ok
+        tensor = {"name": "x", "shape": [3], "datatype": "FP64", "data": [1, 2, 3.5]}
+        answer = requests.post(f"{base}/v2/models/{MLSERVER_MODEL}/infer",
+                               json={"id": "r1", "inputs": [tensor]}, timeout=30)
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        assert body["model_name"] == MLSERVER_MODEL and body["id"] == "r1"
+        [output] = body["outputs"]
+        assert output["name"] == "predictions" and output["datatype"] == "FP64"
+        assert output["data"] == expected
+        # A request-level content type picks MLServer's codec: here a pandas DataFrame.
+        answer = requests.post(f"{base}/v2/models/{MLSERVER_MODEL}/infer", json={
+            "parameters": {"content_type": "pd"}, "inputs": [tensor]}, timeout=30)
+        assert answer.json()["outputs"][0]["data"] == expected
+        # The scoring protocol (/invocations) still answers, so `deployments predict` works.
+        inputs = tmp_path / "in.json"
+        inputs.write_text(json.dumps({"dataframe_split": {"columns": ["x"],
+                                                          "data": [[1], [2], [3.5]]}}))
+        result = _cli("deployments", "predict", "-t", "docker", "--name", "v2",
+                      "-I", str(inputs))
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout) == {"predictions": expected}
+        bad = requests.post(f"{base}/invocations", json=[1, 2], timeout=30)
+        assert bad.status_code == 400 and bad.json()["error_code"] == "BAD_REQUEST"
+    finally:
+        assert _cli("deployments", "delete", "-t", "docker", "--name", "v2").exit_code == 0
+
+
 STAND_IN_SERVER = '''
 import json, os
 from http.server import BaseHTTPRequestHandler, HTTPServer

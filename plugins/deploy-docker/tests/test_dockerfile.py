@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 from click.testing import CliRunner
 
@@ -38,19 +36,30 @@ def test_context_serves_the_model_with_skiffs_scoring_server(model_dir, tmp_path
     assert '-p "${PORT:-8080}"' in entrypoint and "SKIFF_MODEL_PATH=/opt/ml/model" in dockerfile
 
 
-def test_mlserver_context_uses_the_mlflow_runtime(model_dir, tmp_path):
+def test_mlserver_context_uses_skiffs_runtime(model_dir, tmp_path):
     out = tmp_path / "ctx"
     result = _cli("models", "generate-dockerfile", "-m", str(model_dir), "-d", str(out),
                   "--enable-mlserver")
     assert result.exit_code == 0, result.output
     dockerfile = (out / "Dockerfile").read_text()
-    assert "FROM python:3." in dockerfile and "mlserver mlserver-mlflow" in dockerfile
-    assert "skiff_server" not in dockerfile
-    settings = json.loads((out / "mlserver" / "model-settings.json").read_text())
-    assert settings["implementation"] == "mlserver_mlflow.MLflowRuntime"
-    assert settings["parameters"]["uri"] == "/opt/ml/model"
-    assert json.loads((out / "mlserver" / "settings.json").read_text())["http_port"] == 8080
-    assert "mlserver start /opt/mlserver" in (out / "entrypoint.sh").read_text()
+    assert "FROM python:3." in dockerfile and "'mlserver>=1.4,<2'" in dockerfile
+    # MLServer with Skiff's own runtime: neither MLflow nor Skiff's scoring server.
+    assert "mlflow" not in dockerfile and "skiff_server" not in dockerfile
+    assert [p.name for p in (out / "dists").glob("*.whl")] == [
+        next(p.name for p in (out / "dists").glob("skiff_core-*.whl"))]
+    # Configured as MLflow's MLServer images are: through MLServer's environment variables.
+    for setting in ("MLSERVER_MODEL_IMPLEMENTATION=skiff_mlserver.SkiffRuntime",
+                    "MLSERVER_MODEL_URI=/opt/ml/model", 'MLSERVER_MODEL_NAME="model"',
+                    "MLSERVER_HTTP_PORT=8080"):
+        assert setting in dockerfile
+    assert 'skiff.server="mlserver"' in dockerfile and "EXPOSE 8080" in dockerfile
+    assert sum(line.startswith(("COPY", "RUN", "ADD")) for line in dockerfile.splitlines()) == 2
+    runtime = (out / "mlserver" / "skiff_mlserver.py").read_text()
+    assert "class SkiffRuntime(MLModel)" in runtime and "skiff_deploy_docker" not in runtime
+    assert "cp /opt/skiff/mlserver/skiff_mlserver.py" in dockerfile
+    entrypoint = (out / "entrypoint.sh").read_text()
+    assert "exec mlserver start /opt/mlserver" in entrypoint
+    assert 'MLSERVER_HTTP_PORT="$PORT"' in entrypoint
 
 
 def test_without_a_model_the_image_serves_what_is_mounted(tmp_path):

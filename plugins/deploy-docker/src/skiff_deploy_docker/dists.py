@@ -3,6 +3,7 @@ local source checkouts (editable or directory installs), else pinned requirement
 
 from __future__ import annotations
 
+import atexit
 import glob
 import importlib.metadata
 import json
@@ -46,6 +47,7 @@ def _build_wheel(src: str) -> str:
     if src in _built and os.path.exists(_built[src]):
         return _built[src]
     out = tempfile.mkdtemp(prefix="skiff-wheel-")
+    atexit.register(shutil.rmtree, out, True)  # kept for this process's later builds
     uv = shutil.which("uv")
     if uv:
         command = [uv, "build", "--wheel", "--quiet", "--out-dir", out, src]
@@ -83,19 +85,31 @@ def bundle(dist_names: list[str], out_dir: str) -> list[str]:
 def download_dependencies(specs: list[str], dists_dir: str, requirements: str | None,
                           python_version: str) -> None:
     """Download every wheel the image will install into ``dists_dir`` (built on this
-    machine, so the image build needs no network)."""
+    machine, so the image build needs no network). Wheels and the resolution are kept in
+    the wheel cache (wheelhouse.py) for the next build."""
+    from skiff_deploy_docker import wheelhouse
+
+    target = ["--only-binary=:all:", "--python-version", python_version,
+              "--platform", "manylinux2014_x86_64", "--platform", "manylinux_2_28_x86_64",
+              "--platform", "linux_x86_64", "--platform", "any"]
+    wanted = [os.path.join(dists_dir, s) if s.endswith(".whl") else s for s in specs]
+    wanted += ["pip", "setuptools", "wheel"]
+    key = wheelhouse.resolution_key([*specs, "pip", "setuptools", "wheel"], dists_dir,
+                                    requirements, target)
+    if wheelhouse.fetch(key, dists_dir):
+        return
+    local = {n for n in os.listdir(dists_dir) if n.endswith(".whl")}
+    os.makedirs(wheelhouse.cache_dir(), exist_ok=True)
     pip = [sys.executable, "-m", "pip"]
     if subprocess.run([*pip, "--version"], capture_output=True).returncode != 0:
         pip = ["python3", "-m", "pip"]
+    # The cache is a find-links source: pip takes a wheel from it over the same download.
     command = [*pip, "download", "--quiet", "--dest", dists_dir, "--find-links", dists_dir,
-               "--only-binary=:all:", "--python-version", python_version,
-               "--platform", "manylinux2014_x86_64", "--platform", "manylinux_2_28_x86_64",
-               "--platform", "linux_x86_64", "--platform", "any"]
-    command += [os.path.join(dists_dir, s) if s.endswith(".whl") else s for s in specs]
-    command += ["pip", "setuptools", "wheel"]
+               "--find-links", wheelhouse.cache_dir(), *target, *wanted]
     if requirements:
         command += ["-r", requirements]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
         raise SkiffException("Downloading the image's dependencies failed: "
                              f"{done.stderr.strip()[-1200:]}")
+    wheelhouse.remember(key, dists_dir, local)

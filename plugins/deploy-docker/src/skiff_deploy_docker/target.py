@@ -73,8 +73,14 @@ class DockerDeploymentClient(BaseDeploymentClient):
     def _start(self, name, model_uri, image, values, flavor):
         port = int(values.get("port") or _free_port())
         network = values.get("network", "host")
-        environment = {"PORT": str(port), "HOST": "127.0.0.1" if network == "host" else "0.0.0.0",
-                       **{k: str(v) for k, v in (values.get("env") or {}).items()}}
+        environment = {"PORT": str(port), "HOST": "127.0.0.1" if network == "host" else "0.0.0.0"}
+        mlserver = self._image_labels(image).get("skiff.server") == "mlserver"
+        if mlserver and network == "host":
+            # MLServer also listens for gRPC and metrics (8081, 8082 by default): on the
+            # host's network each deployment needs ports of its own.
+            environment.update(MLSERVER_GRPC_PORT=str(_free_port()),
+                               MLSERVER_METRICS_PORT=str(_free_port()))
+        environment.update({k: str(v) for k, v in (values.get("env") or {}).items()})
         labels = {LABEL: name, "skiff.model-uri": str(model_uri), "skiff.port": str(port),
                   "skiff.flavor": flavor, "skiff.image": image}
         kwargs = {"network_mode": network} if network == "host" else {"ports": {port: port}}
@@ -82,12 +88,21 @@ class DockerDeploymentClient(BaseDeploymentClient):
             image, name=_container_name(name), detach=True, environment=environment,
             labels=labels, **kwargs)
         try:
+            # Skiff's MLServer runtime answers /ping too, once the model has loaded.
             self._wait_ready(container, port, int(values.get("timeout_seconds", 120)))
         except BaseException:
             container.remove(force=True)
             raise
         return {"name": name, "flavor": flavor, "port": port, "image": image,
                 "container_id": container.id, "url": f"http://127.0.0.1:{port}"}
+
+    def _image_labels(self, image: str) -> dict:
+        import docker
+
+        try:
+            return self._docker.images.get(image).labels or {}
+        except docker.errors.ImageNotFound:  # containers.run pulls it, as before
+            return {}
 
     @staticmethod
     def _wait_ready(container, port: int, timeout: int) -> None:
