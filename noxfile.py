@@ -28,6 +28,7 @@ MAX_MODULE_LINES = 600
 CROSS_DISTRIBUTION_TESTS = [
     "plugins/stores-sql/tests/test_migrate_sources.py",  # skiff migrate from mlruns / REST
     "plugins/stores-sql/tests/test_migrate_mlflow_db.py::test_mlflow_sqlite_into_mlruns",
+    "plugins/deploy-sagemaker/tests/test_ecr_push.py",  # pushes with deploy-docker's engine
 ]
 
 

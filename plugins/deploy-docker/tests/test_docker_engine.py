@@ -1,5 +1,5 @@
-"""Real images on a private Docker engine started by the tests (see docker_test_engine.py). Without an
-engine these tests fail with the engine's own error; they never skip for that."""
+"""Real images on a private Docker engine started by the tests (skiff_deploy_docker.testing).
+Without an engine these tests fail with the engine's own error; they never skip for that."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from docker_test_engine import EngineError, import_base_image, start_engine
+
+from skiff_deploy_docker.testing import EngineError, import_base_image, start_engine
 
 MODEL_IMAGE = "skiff-test-model:latest"
 
@@ -43,7 +44,8 @@ def _cli(*args):
 def model_image(engine, tmp_path_factory):
     """The model's image, built once through `skiff models build-docker`."""
     from conftest import write_model
-    from docker_test_engine import BASE_IMAGE
+
+    from skiff_deploy_docker.testing import BASE_IMAGE
 
     model = write_model(tmp_path_factory.mktemp("model"))
     with pytest.MonkeyPatch.context() as patch:
@@ -95,7 +97,8 @@ MLSERVER_MODEL = "skiff-test-mlserver"  # build-docker names the model after the
 def mlserver_image(engine, tmp_path_factory):
     """The model's MLServer image (`build-docker --enable-mlserver`), built once."""
     from conftest import write_model
-    from docker_test_engine import BASE_IMAGE
+
+    from skiff_deploy_docker.testing import BASE_IMAGE
 
     model = write_model(tmp_path_factory.mktemp("mlserver-model"))
     with pytest.MonkeyPatch.context() as patch:
@@ -184,7 +187,7 @@ HTTPServer((os.environ["HOST"], int(os.environ["PORT"])), Handler).serve_forever
 def test_docker_target_lifecycle_with_a_stand_in_server(docker_env, model_dir, tmp_path):
     """The target's own work (run on the host network, wait for /ping, predict over HTTP,
     list, get, delete) against an image whose server speaks the scoring protocol."""
-    from docker_test_engine import BASE_IMAGE
+    from skiff_deploy_docker.testing import BASE_IMAGE
 
     context = tmp_path / "stand-in"
     context.mkdir()

@@ -1,4 +1,5 @@
-"""A private Docker engine for the image tests, and a small local base image.
+"""For tests: a private Docker engine, and a small local base image. Shipped in the package
+so other distributions' tests (the SageMaker image push) can start the same engine.
 
 No image registry is reachable here, so the base image is made with debootstrap (Debian with
 python3 and venv) and ``docker import``. The root filesystem tarball is cached under
