@@ -186,7 +186,7 @@ class SqlRegistryStore(VersionsMixin, RegistryStore):
         max_results = validate_max_results(max_results,
                                            SEARCH_REGISTERED_MODEL_MAX_RESULTS_THRESHOLD)
         stmt, keys = _registry_search.registered_model_search(filter_string, order_by)
-        stmt, n_keys = _registry_search.paged(stmt, keys, page_token, max_results)
+        stmt, n_keys = _search.paged(stmt, keys, page_token, max_results)
 
         def search(conn):
             rows, token = _search.split_page(conn.execute(stmt).all(), max_results, n_keys)

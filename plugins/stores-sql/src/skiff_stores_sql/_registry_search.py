@@ -5,8 +5,8 @@ Values and tag keys are bound parameters. Tag clauses are correlated EXISTS prob
 tag tables' primary keys (name, [version,] key), so a filtered search walks the models in
 the requested order and stops after one page (the prompt exclusion can also use the
 key-first indexes of revision 0004, which PostgreSQL needs). Paging is ``_search.paged``
-(keyset tokens, offset tokens accepted) plus a seek bound, see ``paged``. Statements are
-parsed and compiled once per (filter, order_by).
+(keyset tokens, offset tokens accepted, with a seek bound on the first key). Statements
+are parsed and compiled once per (filter, order_by).
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from skiff.search.ast import ATTRIBUTE, TAG, Comparison, OrderBy
 from skiff_stores_sql import schema as t
 from skiff_stores_sql._common import invalid
 from skiff_stores_sql._search import SortKey, apply_comparator
-from skiff_stores_sql._search import paged as _paged
 
 PROMPT_TAG = "mlflow.prompt.is_prompt"
 
@@ -146,24 +145,6 @@ def compile_model_version_search(comparisons: list[Comparison], order_bys: list[
         defaults = (("last_updated_timestamp", False), *defaults)
     keys = _sort_keys(order_bys, MODEL_VERSION_ATTRIBUTES, defaults, "model versions")
     return sa.select(*versions.c).where(*where), keys
-
-
-def paged(stmt: sa.Select, keys: list[SortKey], page_token: str | None, max_results: int):
-    """``_search.paged`` plus a plain range on the first sort key for keyset tokens.
-
-    The keyset condition is an OR of ANDs, which SQLite turns into a multi-index OR that
-    collects and sorts every row past the token (tens of ms at 10k models); the redundant
-    ``first >= value`` (``<=`` descending) lets it seek the order's index and stop after a
-    page. Every registry sort column is NOT NULL, so the bound drops nothing.
-    """
-    from skiff.search.paging import decode_token
-
-    stmt, n_keys = _paged(stmt, keys, page_token, max_results)
-    after = decode_token(page_token).get("after")
-    if after:
-        first, value = keys[0], after[0]
-        stmt = stmt.where(first.expr >= value if first.ascending else first.expr <= value)
-    return stmt, n_keys
 
 
 # -- parsed and compiled once per (filter, order_by) -------------------------------------

@@ -266,7 +266,7 @@ class VersionsMixin:
         max_results = validate_max_results(max_results,
                                            SEARCH_MODEL_VERSION_MAX_RESULTS_THRESHOLD)
         stmt, keys = _registry_search.model_version_search(filter_string, order_by)
-        stmt, n_keys = _registry_search.paged(stmt, keys, page_token, max_results)
+        stmt, n_keys = _search.paged(stmt, keys, page_token, max_results)
 
         def search(conn):
             rows, token = _search.split_page(conn.execute(stmt).all(), max_results, n_keys)

@@ -105,7 +105,8 @@ latest_metrics = _table(
     sa.Column("dataset_name", sa.String(500)),
     sa.Column("dataset_digest", sa.String(36)),
     sa.Column("model_id", sa.String(MODEL_ID_LENGTH)),
-    sa.Index("ix_latest_metrics_key_value", "key", "value"),
+    # value_kind too: the not-NaN check of a metric filter is answered by the index
+    sa.Index("ix_latest_metrics_key_value", "key", "value", "value_kind"),
     sqlite_with_rowid=False,
 )
 
