@@ -95,3 +95,20 @@ def test_db_upgrade_of_unreachable_server_is_one_line():
     assert result.exit_code != 0
     assert "127.0.0.1:1" in result.output
     assert "Traceback" not in result.output
+
+
+def _statistics(uri) -> set[str]:
+    with get_engine(normalize_url(uri)).connect() as conn:
+        return {row[0] for row in conn.exec_driver_sql("SELECT stxname FROM pg_statistic_ext")}
+
+
+@pytest.mark.parametrize("how", ["fresh", "upgraded"])
+def test_postgres_keeps_key_value_statistics(postgres_uri, how):
+    # the planner's estimate of params.alpha = '0.1' depends on them (revision 0006)
+    if how == "fresh":
+        _open(postgres_uri)
+    else:
+        upgrade(postgres_uri, "0005")
+        assert _statistics(postgres_uri) == set()
+        upgrade(postgres_uri)
+    assert _statistics(postgres_uri) == set(schema.KEY_VALUE_STATISTICS.values())
