@@ -105,6 +105,18 @@ def _mysql_on_connect(dbapi_conn, _record):
     cursor.close()
 
 
+def _postgresql_on_connect(dbapi_conn, _record):
+    # PostgreSQL's default random_page_cost (4) prices an index probe as a disk seek, so a
+    # page's "tags of these 1000 runs" became a full scan (29 ms instead of 13). Skiff's
+    # reads are index walks over a warm cache: price them so for this session, never
+    # raising a value the server was tuned to.
+    cursor = dbapi_conn.cursor()
+    cursor.execute("SELECT set_config('random_page_cost', LEAST(current_setting("
+                   "'random_page_cost')::float8, 1.1)::text, false)")
+    cursor.close()
+    dbapi_conn.commit()
+
+
 def _build_engine(url: sa.URL) -> sa.Engine:
     backend = backend_of(url)
     kwargs: dict = {"future": True}
@@ -135,6 +147,8 @@ def _build_engine(url: sa.URL) -> sa.Engine:
     engine = sa.create_engine(url, **kwargs)
     if backend == "mysql":
         sa.event.listen(engine, "connect", _mysql_on_connect)
+    else:
+        sa.event.listen(engine, "connect", _postgresql_on_connect)
     return engine
 
 
