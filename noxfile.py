@@ -124,7 +124,7 @@ def bench(session: nox.Session) -> None:
     args = []
     for dist in ALL_DISTRIBUTIONS:
         args += ["-e", dist]
-    session.install(*args, "pandas", "rich")
+    session.install(*args, "pandas", "rich", "uv")  # uv builds the peers' virtualenvs
     scripts = session.posargs or sorted(str(p) for p in (ROOT / "bench").glob("**/bench_*.py"))
     for script in scripts:
         session.run("python", script, env={"SKIFF_BENCH": "1"})

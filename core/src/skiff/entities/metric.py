@@ -19,18 +19,16 @@ class Metric:
     run_id: str | None = None
 
     def to_dict(self) -> dict:
-        return compact(
-            {
-                "key": self.key,
-                "value": float_to_json(self.value),
-                "timestamp": self.timestamp,
-                "step": self.step,
-                "dataset_name": self.dataset_name,
-                "dataset_digest": self.dataset_digest,
-                "model_id": self.model_id,
-                "run_id": self.run_id,
-            }
-        )
+        out = {"key": self.key, "value": float_to_json(self.value),
+               "timestamp": self.timestamp, "step": self.step}
+        if self.timestamp is None or self.step is None or self.value is None:
+            out = compact(out)
+        # the optional fields are rarely set: test them only (a search writes thousands)
+        for name in ("dataset_name", "dataset_digest", "model_id", "run_id"):
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = value
+        return out
 
     @classmethod
     def from_dict(cls, d: dict) -> Metric:
