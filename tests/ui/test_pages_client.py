@@ -67,3 +67,42 @@ def test_redirects_stay_on_site(client):
         "key": "k", "value": "v", "next": "//evil.example/x"})
     assert response.status_code == 303
     assert response.headers["Location"].endswith(f"/runs/{run_id}")
+
+
+def test_wide_runs_load_only_the_shown_columns(tmp_path, monkeypatch):
+    # runs with 3,000 params each: the table must not load them all for a page
+    from skiff.entities import Metric, Param
+    from skiff_server.app import create_app
+    from skiff_stores_sql.store import SqlTrackingStore
+
+    uri = f"sqlite:///{tmp_path / 'wide.db'}"
+    store = SqlTrackingStore(uri, str(tmp_path / "artifacts"))
+    exp_id = store.create_experiment("wide")
+    for i in range(3):
+        run_id = store.create_run(exp_id, "u", 1000 + i, [], f"wide-{i}").info.run_id
+        for batch in range(30):
+            store.log_batch(run_id, [Metric("loss", i / 10, 1, 0)] if batch == 0 else [],
+                            [Param(f"p{batch * 100 + k:04d}", str(k)) for k in range(100)], [])
+    app = create_app({"backend_store_uri": uri,
+                      "artifacts_destination": str(tmp_path / "mlartifacts")})
+    client = app.test_client()
+    client.environ_base["HTTP_HOST"] = "localhost"
+    loaded = []
+    from skiff_stores_sql import _runs
+
+    original = _runs.RunsMixin._load_runs
+
+    def counting(self, conn, rows, data_keys=None):
+        runs = original(self, conn, rows, data_keys)
+        loaded.append(sum(len(r.data.params) for r in runs))
+        return runs
+
+    monkeypatch.setattr(_runs.RunsMixin, "_load_runs", counting)
+    page = client.get(f"/experiments/{exp_id}?cols=1&c=params.p1234&c=metrics.loss")
+    assert page.status_code == 200
+    assert b"wide-2" in page.data and b">34<" in page.data  # p1234 = "34"
+    assert loaded == [3]  # one param per run, not 9,000
+    loaded.clear()
+    page = client.get(f"/experiments/{exp_id}")  # default columns: from a sample, then keyed
+    assert page.status_code == 200 and b"wide-0" in page.data
+    assert loaded[-1] <= 3 * 6  # the page holds only the default columns' params

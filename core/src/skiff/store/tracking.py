@@ -176,6 +176,19 @@ class TrackingStore(ABC):
                     page_token: str | None = None) -> PagedList[Run]:
         """One page of runs; default order start_time DESC, run_id ASC."""
 
+    def search_runs_with_keys(self, experiment_ids: list[str], data_keys: dict,
+                              filter_string: str = "", run_view_type=ViewType.ACTIVE_ONLY,
+                              max_results: int = SEARCH_MAX_RESULTS_DEFAULT,
+                              order_by: list | None = None,
+                              page_token: str | None = None) -> PagedList[Run]:
+        """Optional: ``search_runs`` for a caller that shows a few columns of possibly very
+        wide runs (the UI's runs table). ``data_keys`` maps "metrics", "params" and "tags"
+        to the keys wanted (a missing kind: all of its keys). The same runs, order and token
+        as ``search_runs``; each run's data holds at least the wanted keys it has. This
+        default returns everything (a superset); stores that can load less override it."""
+        return self.search_runs(experiment_ids, filter_string, run_view_type, max_results,
+                                order_by, page_token)
+
     @abstractmethod
     def log_inputs(self, run_id: str, datasets: list[DatasetInput] | None = None,
                    models: list | None = None) -> None:

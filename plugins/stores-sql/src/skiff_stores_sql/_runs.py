@@ -132,9 +132,11 @@ class RunsMixin:
             )
         return row
 
-    def _load_runs(self, conn, rows) -> list[Run]:
+    def _load_runs(self, conn, rows, data_keys: dict | None = None) -> list[Run]:
         """Runs for ``rows`` of the runs table, with latest metrics, params, tags, inputs
-        and outputs fetched in a few IN (...) queries."""
+        and outputs fetched in a few IN (...) queries; ``data_keys`` (kind -> keys) limits
+        the metrics, params and tags loaded to those keys."""
+        data_keys = data_keys or {}
         ids = [row.run_uuid for row in rows]
         metrics = {i: [] for i in ids}
         params = {i: [] for i in ids}
@@ -144,21 +146,29 @@ class RunsMixin:
         model_outputs = {i: [] for i in ids}
         lm, pt, tt = t.latest_metrics, t.params, t.tags
         di, ds, dit, links = t.dataset_inputs, t.datasets, t.dataset_input_tags, t.run_model_links
+        def keyed(stmt, table, kind):
+            wanted = data_keys.get(kind)
+            return stmt if wanted is None else stmt.where(table.c.key.in_(list(wanted)))
+
         for chunk in _chunks(ids):
             by_run: dict[str, list] = {}
-            for row in _plain_rows(conn, sa.select(*metric_columns(lm), lm.c.run_uuid)
-                                   .where(id_filter(conn, lm.c.run_uuid, chunk))):
-                by_run.setdefault(row[-1], []).append(row)
+            if data_keys.get("metrics") != []:
+                for row in _plain_rows(conn, keyed(
+                        sa.select(*metric_columns(lm), lm.c.run_uuid)
+                        .where(id_filter(conn, lm.c.run_uuid, chunk)), lm, "metrics")):
+                    by_run.setdefault(row[-1], []).append(row)
             for run_uuid, run_rows in by_run.items():
                 metrics[run_uuid] = metrics_from_rows(run_rows)
-            for run_uuid, key, value in _plain_rows(
-                    conn, sa.select(pt.c.run_uuid, pt.c.key, pt.c.value)
-                    .where(id_filter(conn, pt.c.run_uuid, chunk))):
-                params[run_uuid].append(Param(key, value))
-            for run_uuid, key, value in _plain_rows(
-                    conn, sa.select(tt.c.run_uuid, tt.c.key, tt.c.value)
-                    .where(id_filter(conn, tt.c.run_uuid, chunk))):
-                tags[run_uuid].append(RunTag(key, value))
+            if data_keys.get("params") != []:
+                for run_uuid, key, value in _plain_rows(conn, keyed(
+                        sa.select(pt.c.run_uuid, pt.c.key, pt.c.value)
+                        .where(id_filter(conn, pt.c.run_uuid, chunk)), pt, "params")):
+                    params[run_uuid].append(Param(key, value))
+            if data_keys.get("tags") != []:
+                for run_uuid, key, value in _plain_rows(conn, keyed(
+                        sa.select(tt.c.run_uuid, tt.c.key, tt.c.value)
+                        .where(id_filter(conn, tt.c.run_uuid, chunk)), tt, "tags")):
+                    tags[run_uuid].append(RunTag(key, value))
             if not optional_tables_used(conn):
                 continue
             # dataset inputs with their tags in one query (one row per input tag)
@@ -353,6 +363,18 @@ class RunsMixin:
     def search_runs(self, experiment_ids, filter_string="", run_view_type=ViewType.ACTIVE_ONLY,
                     max_results=SEARCH_MAX_RESULTS_DEFAULT, order_by=None,
                     page_token=None) -> PagedList[Run]:
+        return self._search_runs(experiment_ids, filter_string, run_view_type, max_results,
+                                 order_by, page_token, None)
+
+    def search_runs_with_keys(self, experiment_ids, data_keys, filter_string="",
+                              run_view_type=ViewType.ACTIVE_ONLY,
+                              max_results=SEARCH_MAX_RESULTS_DEFAULT, order_by=None,
+                              page_token=None) -> PagedList[Run]:
+        return self._search_runs(experiment_ids, filter_string, run_view_type, max_results,
+                                 order_by, page_token, data_keys)
+
+    def _search_runs(self, experiment_ids, filter_string, run_view_type, max_results,
+                     order_by, page_token, data_keys) -> PagedList[Run]:
         max_results = validate_max_results(max_results, SEARCH_MAX_RESULTS_THRESHOLD)
         stages = LifecycleStage.view_type_to_stages(run_view_type)
         comparisons = parse_run_filter(filter_string)
@@ -367,7 +389,7 @@ class RunsMixin:
             with gc_paused():
                 rows, token = _search.split_page(conn.execute(stmt).all(), max_results,
                                                  n_keys)
-                return PagedList(self._load_runs(conn, rows), token)
+                return PagedList(self._load_runs(conn, rows, data_keys), token)
 
         return self._read(search)
 

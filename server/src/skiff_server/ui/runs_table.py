@@ -27,6 +27,9 @@ SORTABLE_FIXED = {
 }
 SOURCE_TAG = "mlflow.source.name"
 PARENT_TAG = "mlflow.parentRunId"
+# Default columns come from this many runs of the page, loaded whole; the page itself loads
+# only the keys of its columns, so runs with 10,000 params each cost what a few columns do.
+DEFAULTS_SAMPLE = 25
 
 
 @attrs.define
@@ -88,11 +91,26 @@ class RunsQuery:
         out.update(changes)
         return {k: v for k, v in out.items() if v not in (None, [], "")}
 
-    def search(self, store, page_token=None, max_results=None):
-        return store.search_runs(
-            self.experiment_ids, filter_string=self.filter, run_view_type=VIEWS[self.view],
+    def search(self, store, page_token=None, max_results=None, columns=None):
+        """A page of runs; with ``columns``, only their keys (and the table's tags) need be
+        loaded into the runs' data."""
+        kwargs = dict(
+            filter_string=self.filter, run_view_type=VIEWS[self.view],
             max_results=max_results or self.size, order_by=self.order_by(),
             page_token=page_token if page_token is not None else self.page_token)
+        if columns is None:
+            return store.search_runs(self.experiment_ids, **kwargs)
+        return store.search_runs_with_keys(self.experiment_ids, data_keys(columns), **kwargs)
+
+
+def data_keys(columns: list[str]) -> dict:
+    """The metric, param and tag keys a table with ``columns`` shows."""
+    keys = {"metrics": [], "params": [], "tags": [SOURCE_TAG, PARENT_TAG]}
+    for column in columns:
+        parts = split_column(column)
+        if parts:
+            keys[parts[0]].append(parts[1])
+    return keys
 
 
 def split_column(column: str) -> tuple[str, str] | None:

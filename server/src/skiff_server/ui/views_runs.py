@@ -60,12 +60,16 @@ def _table(ids, single: bool):
         return url_for(endpoint, **args)
 
     rows, next_token, filter_error = [], None, None
+    columns = q.columns
     try:
-        result = q.search(tracking_store())
+        if columns is None:
+            sample = q.search(tracking_store(), max_results=min(q.size, rt.DEFAULTS_SAMPLE))
+            columns = rt.default_columns(sample)
+        result = q.search(tracking_store(), columns=columns)
         rows, next_token = list(result), result.token
     except SkiffException as exc:
         filter_error = exc.message
-    columns = q.columns if q.columns is not None else rt.default_columns(rows)
+    columns = columns if columns is not None else []
     q = attrs.evolve(q, columns=columns)
     next_url = table_url(page_token=next_token, back=[*q.back, q.page_token or ""]) \
         if next_token else None

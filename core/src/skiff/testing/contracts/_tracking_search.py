@@ -154,6 +154,29 @@ class SearchContract(ContractBase):
         with raises_code("INVALID_PARAMETER_VALUE"):
             store.search_runs([exp_id], page_token="%%%garbage")
 
+    def test_search_runs_with_keys(self, store):
+        exp_id, runs = self._populate(store)
+        store.log_batch(runs["run-0"], [Metric("acc", 0.7, 1, 0)], [Param("depth", "3")],
+                        [RunTag("note", "x")])
+        wanted = {"metrics": ["loss"], "params": [], "tags": ["team"]}
+        full = store.search_runs([exp_id], "params.model = 'rf'", max_results=1)
+        some = store.search_runs_with_keys([exp_id], wanted, "params.model = 'rf'",
+                                           max_results=1)
+        assert [r.info.run_id for r in some] == [r.info.run_id for r in full]
+        assert some.token == full.token
+        # at least the wanted keys, with their values (a store may return more)
+        assert some[0].data.metrics["loss"] == 0.9 and some[0].data.tags["team"] == "edge"
+        rest = store.search_runs_with_keys([exp_id], wanted, "params.model = 'rf'",
+                                           max_results=1, page_token=some.token)
+        assert [r.info.run_id for r in rest] == [runs["run-0"]] and rest.token is None
+        run = rest[0]
+        assert run.data.metrics["loss"] == 0.5 and run.data.tags["team"] == "core"
+        assert set(run.data.metrics) <= {"loss", "acc"}
+        # a kind left out of data_keys comes whole
+        whole = store.search_runs_with_keys([exp_id], {"metrics": []}, "params.model = 'rf'",
+                                            page_token=some.token)
+        assert whole[0].data.params == {"model": "rf", "depth": "3"}
+
     def test_search_runs_several_experiments(self, store):
         exp_a, exp_b, exp_c = (self.make_experiment(store) for _ in range(3))
         a = self.make_run(store, exp_a).info.run_id
