@@ -88,13 +88,14 @@ class RunData:
         return self.metric_objs
 
     def to_dict(self) -> dict:
-        return compact(
-            {
-                "metrics": [m.to_dict() for m in self.metric_objs],
-                "params": [p.to_dict() for p in self.param_objs],
-                "tags": [t.to_dict() for t in self.tag_objs],
-            }
-        )
+        out = {}  # empty lists left out, as compact() would (without building them)
+        if self.metric_objs:
+            out["metrics"] = [m.to_dict() for m in self.metric_objs]
+        if self.param_objs:
+            out["params"] = [p.to_dict() for p in self.param_objs]
+        if self.tag_objs:
+            out["tags"] = [t.to_dict() for t in self.tag_objs]
+        return out
 
     @classmethod
     def from_dict(cls, d: dict) -> RunData:
@@ -179,6 +180,8 @@ class RunInputs:
     model_inputs: list[ModelInput] = attrs.field(factory=list)
 
     def to_dict(self) -> dict:
+        if not self.dataset_inputs and not self.model_inputs:
+            return {}
         return compact(
             {
                 "dataset_inputs": [d.to_dict() for d in self.dataset_inputs],
@@ -199,7 +202,9 @@ class RunOutputs:
     model_outputs: list[ModelOutput] = attrs.field(factory=list)
 
     def to_dict(self) -> dict:
-        return compact({"model_outputs": [m.to_dict() for m in self.model_outputs]})
+        if not self.model_outputs:
+            return {}
+        return {"model_outputs": [m.to_dict() for m in self.model_outputs]}
 
     @classmethod
     def from_dict(cls, d: dict) -> RunOutputs:
