@@ -223,3 +223,25 @@ def test_help_documents_sources_and_resuming():
                   "never written", "registry", "Safe to run again", "interrupted",
                   "--source-artifacts-destination"):
         assert words in text, words
+
+
+@pytest.mark.parametrize("side", ["--from", "--to"])
+def test_a_server_that_is_down_is_reported_at_once(side, tmp_path, monkeypatch, plugin_manager):
+    import time
+
+    from skiff.testing.servers import free_port
+    from skiff_stores_sql.cli import migrate
+
+    monkeypatch.chdir(tmp_path)
+    from skiff_stores_sql.store import SqlTrackingStore
+
+    other = f"sqlite:///{tmp_path / 's.db'}"
+    SqlTrackingStore(other).search_experiments()  # an existing Skiff database, the other side
+    down = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    args = [side, down, "--to" if side == "--from" else "--from", other]
+    start = time.monotonic()
+    result = CliRunner().invoke(migrate, args)
+    assert time.monotonic() - start < 10  # not the REST client's minutes of retries
+    assert result.exit_code == 1
+    assert f"Cannot reach the tracking server at {down}" in result.output
+    assert len(result.output.strip().splitlines()) == 1

@@ -158,18 +158,39 @@ def open_source(uri: str, artifacts_destination: str | None = None):
         if not os.path.isdir(path):
             raise SkiffException.invalid_parameter_value(
                 f"No file store at {uri} to migrate from")
-    return StoreSource(_reachable(get_tracking_store(uri)), _registry_store(uri), uri,
+    return StoreSource(_reachable(get_tracking_store(uri), uri), _registry_store(uri), uri,
                        artifacts_destination)
 
 
-def _reachable(store):
+def _reachable(store, uri: str):
     """The store, once a first read worked (a server that is down fails here, in one line)."""
+    if _scheme(uri) in ("http", "https"):
+        _probe_server(uri)
     store.search_experiments(max_results=1)
     return store
+
+
+def _probe_server(uri: str) -> None:
+    """One plain try at a tracking server, so that one that is down or unknown is reported
+    at once: the REST client retries 7 times with backoff, as MLflow's does (minutes).
+    Any HTTP answer counts as reachable; TLS and other errors are left to the client."""
+    import socket
+    import urllib.error
+    import urllib.request
+
+    try:
+        urllib.request.urlopen(uri.rstrip("/") + "/health", timeout=10).close()
+    except urllib.error.HTTPError:
+        return
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        if isinstance(reason, (ConnectionError, TimeoutError, socket.gaierror)):
+            raise SkiffException(f"Cannot reach the tracking server at {uri}: {reason}",
+                                 "TEMPORARILY_UNAVAILABLE") from None
 
 
 def open_target(uri: str):
     """(tracking store, registry store or None) for the target URI."""
     from skiff.tracking._stores import get_tracking_store
 
-    return _reachable(get_tracking_store(uri)), _registry_store(uri)
+    return _reachable(get_tracking_store(uri), uri), _registry_store(uri)
