@@ -90,14 +90,14 @@ def test_wide_runs_load_only_the_shown_columns(tmp_path, monkeypatch):
     loaded = []
     from skiff_stores_sql import _runs
 
-    original = _runs.RunsMixin._load_runs
+    original = _runs.runs_from_rows
 
-    def counting(self, conn, rows, data_keys=None):
-        runs = original(self, conn, rows, data_keys)
+    def counting(conn, rows, data_keys=None):
+        runs = original(conn, rows, data_keys)
         loaded.append(sum(len(r.data.params) for r in runs))
         return runs
 
-    monkeypatch.setattr(_runs.RunsMixin, "_load_runs", counting)
+    monkeypatch.setattr(_runs, "runs_from_rows", counting)
     page = client.get(f"/experiments/{exp_id}?cols=1&c=params.p1234&c=metrics.loss")
     assert page.status_code == 200
     assert b"wide-2" in page.data and b">34<" in page.data  # p1234 = "34"

@@ -19,11 +19,15 @@ def empty() -> Response:
 
 def paged(key: str, items, to_dict=None) -> Response:
     """``{key: [...], "next_page_token": ...}`` for a PagedList, omitting empty parts."""
-    out = {}
     encoded = [to_dict(i) if to_dict else i.to_dict() for i in items]
+    return paged_dicts(key, encoded, getattr(items, "token", None))
+
+
+def paged_dicts(key: str, encoded: list[dict], token: str | None) -> Response:
+    """The same for items already in their JSON form."""
+    out = {}
     if encoded:
         out[key] = encoded
-    token = getattr(items, "token", None)
     if token:
         out["next_page_token"] = token
     return json_response(out)

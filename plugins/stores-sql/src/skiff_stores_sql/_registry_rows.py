@@ -5,7 +5,7 @@ one for their latest version per stage.
 Rows are unpacked by position (a SQLAlchemy ``Row`` attribute costs ~0.5 us, a tuple slot
 next to nothing: it is most of a search page's time otherwise), so the column order of the
 tables is checked here at import. The statements are built once and run as driver SQL
-(see ``_ByNames``), so only their parameters change per call.
+(``_in_lists.ExpandingSelect``), so only their parameters change per call.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from skiff.entities import ModelVersion, RegisteredModel
 from skiff.entities.registry import ALL_STAGES
 from skiff_stores_sql import schema as t
+from skiff_stores_sql._in_lists import ExpandingSelect
 
 _MODEL_COLUMNS = ("name", "creation_timestamp", "last_updated_timestamp", "description",
                   "user_id", "last_version")
@@ -27,54 +28,6 @@ for _table, _columns in ((t.registered_models, _MODEL_COLUMNS),
         raise RuntimeError(f"{_table.name} columns changed: update {__name__}")
 
 CHUNK = 256  # names per IN list: 3 padded lists a statement stay under SQLite's old 999
-_MARKS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
-_TOKEN = "__[POSTCOMPILE_names]"
-
-
-class _ByNames:
-    """A SELECT whose only parameter is the expanding ``names`` list (used any number of
-    times), run as driver SQL rendered once per dialect (and list size): SQLAlchemy renders
-    an expanding list anew on each execution, ~3 us a name, a third of a page's time.
-
-    PostgreSQL gets ``= ANY(%s)`` with one array parameter: one statement text for every
-    list (prepared once by psycopg), planned in a fraction of a long IN list's time. Other
-    backends get an IN list padded to a power of two with its last name (harmless in an
-    IN), so few sizes get cached."""
-
-    def __init__(self, stmt):
-        self.stmt = stmt
-        self._text: dict[tuple, tuple[str, int] | None] = {}
-
-    def _render(self, dialect, size: int):
-        compiled = self.stmt.compile(dialect=dialect)
-        template, mark = str(compiled), _MARKS.get(dialect.paramstyle)
-        uses = template.count(_TOKEN)
-        if not (mark and uses and set(compiled.binds) == {"names"}):
-            return None
-        if dialect.name == "postgresql":
-            in_list = f"IN ({_TOKEN})"
-            if template.count(in_list) != uses:
-                return None
-            return template.replace(in_list, f"= ANY({mark})"), uses
-        return template.replace(_TOKEN, ", ".join([mark] * size)), uses
-
-    def rows(self, conn, names: list) -> list:
-        dialect = conn.dialect
-        array = dialect.name == "postgresql"
-        size = 0 if array else 1 << max(len(names) - 1, 0).bit_length()
-        key = (dialect.name, dialect.driver, size)
-        if key not in self._text:
-            self._text[key] = self._render(dialect, size)
-        rendered = self._text[key]
-        if rendered is None:  # an unexpected paramstyle or rendering: the ordinary path
-            return conn.execute(self.stmt, {"names": list(names)}).all()
-        sql, uses = rendered
-        if array:
-            return conn.exec_driver_sql(sql, (list(names),) * uses).all()
-        padded = tuple(names) + (names[-1],) * (size - len(names))
-        return conn.exec_driver_sql(sql, padded * uses).all()
-
-
 _names = sa.bindparam("names", expanding=True)
 _stages = sa.bindparam("stages", expanding=True)
 _mt, _al, _vt, _mv = (t.registered_model_tags, t.registered_model_aliases,
@@ -97,7 +50,7 @@ def _extras_statement(*kinds):
         VERSION_TAG: sa.select(_kind(VERSION_TAG), _vt.c.name, _vt.c.version, _vt.c.key,
                                _vt.c.value).where(_vt.c.name.in_(_names)),
     }
-    return _ByNames(sa.union_all(*(parts[kind] for kind in kinds)))
+    return ExpandingSelect(sa.union_all(*(parts[kind] for kind in kinds)), "names")
 
 
 _MODEL_EXTRAS = _extras_statement(MODEL_TAG, ALIAS, VERSION_TAG)
@@ -142,7 +95,7 @@ def _latest_statement(with_stages: bool):
     return sa.select(_mv).join(top, sa.and_(_mv.c.name == top.c.name, _mv.c.version == top.c.v))
 
 
-_LATEST = _ByNames(_latest_statement(False))
+_LATEST = ExpandingSelect(_latest_statement(False), "names")
 _LATEST_IN_STAGES = _latest_statement(True)
 
 

@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import uuid
 
 import sqlalchemy as sa
 
 from skiff.entities import (
-    Dataset,
-    DatasetInput,
-    InputTag,
     LifecycleStage,
-    ModelInput,
-    ModelOutput,
     PagedList,
-    Param,
     Run,
     RunData,
     RunInfo,
-    RunInputs,
-    RunOutputs,
     RunStatus,
     RunTag,
     ViewType,
@@ -40,78 +30,25 @@ from skiff_stores_sql import schema as t
 from skiff_stores_sql._common import (
     experiment_id_int,
     invalid,
-    metric_columns,
-    metrics_from_rows,
     not_found,
     now_ms,
+)
+from skiff_stores_sql._run_loading import (
+    chunks,
+    gc_paused,
+    run_dicts_from_rows,
+    run_info_from_row,
+    runs_from_rows,
 )
 from skiff_stores_sql.names import generate_name
 
 RUN_NAME_TAG = "mlflow.runName"
-_CHUNK = 5000  # IDs per IN (...) list: below every backend's bound-parameter limit
-
-
-def _chunks(items: list, size: int = _CHUNK):
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
 
 
 def _status_name(status) -> str:
     if isinstance(status, str) and not status.isdigit():
         return RunStatus.to_string(RunStatus.from_string(status))
     return RunStatus.to_string(int(status))
-
-
-def id_filter(conn, column, ids: list[str]):
-    """``column IN ids``; on PostgreSQL one array parameter (``= ANY(:ids)``) instead of one
-    parameter per ID."""
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import ARRAY
-
-        return column == sa.any_(sa.bindparam(None, list(ids), type_=ARRAY(sa.String)))
-    return column.in_(ids)
-
-
-def optional_tables_used(conn) -> bool:
-    """Whether any run has dataset inputs or model links at all: when none has, a page of
-    runs skips those two queries (a probe of one row each)."""
-    probe = sa.select(sa.or_(
-        sa.select(sa.literal(1)).select_from(t.dataset_inputs).exists(),
-        sa.select(sa.literal(1)).select_from(t.run_model_links).exists(),
-    ))
-    return bool(conn.execute(probe).scalar())
-
-
-def run_info_from_row(row) -> RunInfo:
-    return RunInfo(
-        run_id=row.run_uuid, experiment_id=str(row.experiment_id), user_id=row.user_id or "",
-        status=row.status, start_time=row.start_time, end_time=row.end_time,
-        lifecycle_stage=row.lifecycle_stage, artifact_uri=row.artifact_uri or "",
-        run_name=row.name or "",
-    )
-
-
-@contextlib.contextmanager
-def gc_paused():
-    """A page of runs is tens of thousands of small acyclic objects; the cyclic collector
-    would walk the whole heap several times while they are built. Pause it meanwhile."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _plain_rows(conn, stmt) -> list[tuple]:
-    """All rows of ``stmt`` as the driver's tuples, for columns that need no conversion
-    (strings and numbers): SQLAlchemy's Row objects cost more than the query here."""
-    result = conn.execute(stmt)
-    try:
-        return result.cursor.fetchall()
-    finally:
-        result.close()
 
 
 class RunsMixin:
@@ -131,80 +68,6 @@ class RunsMixin:
                 f"{row.lifecycle_stage}."
             )
         return row
-
-    def _load_runs(self, conn, rows, data_keys: dict | None = None) -> list[Run]:
-        """Runs for ``rows`` of the runs table, with latest metrics, params, tags, inputs
-        and outputs fetched in a few IN (...) queries; ``data_keys`` (kind -> keys) limits
-        the metrics, params and tags loaded to those keys."""
-        data_keys = data_keys or {}
-        ids = [row.run_uuid for row in rows]
-        metrics = {i: [] for i in ids}
-        params = {i: [] for i in ids}
-        tags = {i: [] for i in ids}
-        datasets = {i: [] for i in ids}
-        model_inputs = {i: [] for i in ids}
-        model_outputs = {i: [] for i in ids}
-        lm, pt, tt = t.latest_metrics, t.params, t.tags
-        di, ds, dit, links = t.dataset_inputs, t.datasets, t.dataset_input_tags, t.run_model_links
-        def keyed(stmt, table, kind):
-            wanted = data_keys.get(kind)
-            return stmt if wanted is None else stmt.where(table.c.key.in_(list(wanted)))
-
-        for chunk in _chunks(ids):
-            by_run: dict[str, list] = {}
-            if data_keys.get("metrics") != []:
-                for row in _plain_rows(conn, keyed(
-                        sa.select(*metric_columns(lm), lm.c.run_uuid)
-                        .where(id_filter(conn, lm.c.run_uuid, chunk)), lm, "metrics")):
-                    by_run.setdefault(row[-1], []).append(row)
-            for run_uuid, run_rows in by_run.items():
-                metrics[run_uuid] = metrics_from_rows(run_rows)
-            if data_keys.get("params") != []:
-                for run_uuid, key, value in _plain_rows(conn, keyed(
-                        sa.select(pt.c.run_uuid, pt.c.key, pt.c.value)
-                        .where(id_filter(conn, pt.c.run_uuid, chunk)), pt, "params")):
-                    params[run_uuid].append(Param(key, value))
-            if data_keys.get("tags") != []:
-                for run_uuid, key, value in _plain_rows(conn, keyed(
-                        sa.select(tt.c.run_uuid, tt.c.key, tt.c.value)
-                        .where(id_filter(conn, tt.c.run_uuid, chunk)), tt, "tags")):
-                    tags[run_uuid].append(RunTag(key, value))
-            if not optional_tables_used(conn):
-                continue
-            # dataset inputs with their tags in one query (one row per input tag)
-            joined = di.join(ds, ds.c.dataset_uuid == di.c.dataset_uuid).outerjoin(
-                dit, sa.and_(dit.c.run_uuid == di.c.run_uuid,
-                             dit.c.dataset_uuid == di.c.dataset_uuid))
-            inputs: dict[tuple, DatasetInput] = {}
-            for row in conn.execute(
-                    sa.select(di.c.run_uuid, ds, dit.c.key.label("tag_key"),
-                              dit.c.value.label("tag_value"))
-                    .select_from(joined).where(id_filter(conn, di.c.run_uuid, chunk))
-                    .order_by(di.c.run_uuid, ds.c.name, ds.c.digest, dit.c.key)):
-                found = inputs.get((row.run_uuid, row.dataset_uuid))
-                if found is None:
-                    dataset = Dataset(row.name, row.digest, row.source_type or "",
-                                      row.source or "", row.schema, row.profile)
-                    found = inputs[(row.run_uuid, row.dataset_uuid)] = DatasetInput(dataset, [])
-                    datasets[row.run_uuid].append(found)
-                if row.tag_key is not None:
-                    found.tags.append(InputTag(row.tag_key, row.tag_value))
-            for row in conn.execute(sa.select(links)
-                                    .where(id_filter(conn, links.c.run_uuid, chunk))
-                                    .order_by(links.c.step, links.c.model_id)):
-                if row.direction == "input":
-                    model_inputs[row.run_uuid].append(ModelInput(row.model_id))
-                else:
-                    model_outputs[row.run_uuid].append(ModelOutput(row.model_id, row.step))
-        return [
-            Run(
-                run_info_from_row(row),
-                RunData(metrics[row.run_uuid], params[row.run_uuid], tags[row.run_uuid]),
-                RunInputs(datasets[row.run_uuid], model_inputs[row.run_uuid]),
-                RunOutputs(model_outputs[row.run_uuid]),
-            )
-            for row in rows
-        ]
 
     # -- create / read / update ---------------------------------------------------------
     def create_run(self, experiment_id, user_id, start_time, tags, run_name) -> Run:
@@ -253,7 +116,7 @@ class RunsMixin:
         return Run(info, RunData(tag_objs=[RunTag(k, v) for k, v in tag_values.items()]))
 
     def get_run(self, run_id) -> Run:
-        return self._read(lambda conn: self._load_runs(conn, [self._run_row(conn, run_id)])[0])
+        return self._read(lambda conn: runs_from_rows(conn, [self._run_row(conn, run_id)])[0])
 
     def update_run_info(self, run_id, run_status, end_time, run_name) -> RunInfo:
         runs = t.runs
@@ -373,8 +236,15 @@ class RunsMixin:
         return self._search_runs(experiment_ids, filter_string, run_view_type, max_results,
                                  order_by, page_token, data_keys)
 
+    def search_runs_as_dicts(self, experiment_ids, filter_string="",
+                             run_view_type=ViewType.ACTIVE_ONLY,
+                             max_results=SEARCH_MAX_RESULTS_DEFAULT, order_by=None,
+                             page_token=None) -> PagedList[dict]:
+        return self._search_runs(experiment_ids, filter_string, run_view_type, max_results,
+                                 order_by, page_token, None, as_dicts=True)
+
     def _search_runs(self, experiment_ids, filter_string, run_view_type, max_results,
-                     order_by, page_token, data_keys) -> PagedList[Run]:
+                     order_by, page_token, data_keys, as_dicts=False) -> PagedList:
         max_results = validate_max_results(max_results, SEARCH_MAX_RESULTS_THRESHOLD)
         stages = LifecycleStage.view_type_to_stages(run_view_type)
         comparisons = parse_run_filter(filter_string)
@@ -389,7 +259,9 @@ class RunsMixin:
             with gc_paused():
                 rows, token = _search.split_page(conn.execute(stmt).all(), max_results,
                                                  n_keys)
-                return PagedList(self._load_runs(conn, rows, data_keys), token)
+                if as_dicts:
+                    return PagedList(run_dicts_from_rows(conn, rows), token)
+                return PagedList(runs_from_rows(conn, rows, data_keys), token)
 
         return self._read(search)
 
@@ -404,7 +276,7 @@ class RunsMixin:
         return self._read(lambda conn: [row.run_uuid for row in conn.execute(stmt)])
 
     def _delete_run_rows(self, conn, run_ids: list[str]) -> None:
-        for chunk in _chunks(list(run_ids)):
+        for chunk in chunks(list(run_ids)):
             for table in (*t.RUN_CHILD_TABLES, t.runs):
                 conn.execute(table.delete().where(table.c.run_uuid.in_(chunk)))
 

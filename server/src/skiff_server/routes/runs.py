@@ -41,7 +41,7 @@ from skiff_server.request import (
     field,
     get_params,
 )
-from skiff_server.response import empty, json_response, paged
+from skiff_server.response import empty, json_response, paged_dicts
 from skiff_server.state import tracking_store
 
 bp = Blueprint("runs", __name__)
@@ -214,10 +214,10 @@ def search_runs():
                                        SEARCH_MAX_RESULTS_THRESHOLD)
     if not experiment_ids:
         return json_response({})
-    page = tracking_store().search_runs(
+    page = tracking_store().search_runs_as_dicts(
         experiment_ids, p.get("filter") or "", p.get("run_view_type", ViewType.ACTIVE_ONLY),
         max_results, p.get("order_by") or None, p.get("page_token") or None)
-    return paged("runs", page)
+    return paged_dicts("runs", page, page.token)
 
 
 @bp.route("/runs/log-model", methods=["POST"])

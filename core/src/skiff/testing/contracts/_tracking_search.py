@@ -177,6 +177,24 @@ class SearchContract(ContractBase):
                                             page_token=some.token)
         assert whole[0].data.params == {"model": "rf", "depth": "3"}
 
+    def test_search_runs_as_dicts(self, store):
+        """The JSON form a server answers with is exactly ``Run.to_dict()`` of each run."""
+        exp_id, runs = self._populate(store)
+        store.log_batch(runs["run-1"], [Metric("odd", float("nan"), 2, 1),
+                                        Metric("big", float("inf"), 3, 2)], [], [])
+        store.update_run_info(runs["run-2"], RunStatus.to_string(RunStatus.FINISHED), 5000,
+                              "renamed")
+        store.log_inputs(runs["run-0"], [self._dataset_input()])
+        store.delete_run(runs["run-3"])
+        for args in [dict(), dict(filter_string="params.model = 'rf'"),
+                     dict(order_by=["metrics.loss DESC"], run_view_type=ViewType.ALL),
+                     dict(max_results=2)]:
+            page = store.search_runs([exp_id], **args)
+            dicts = store.search_runs_as_dicts([exp_id], **args)
+            assert dicts == [run.to_dict() for run in page]
+            assert dicts.token == page.token
+        assert list(store.search_runs_as_dicts([])) == []
+
     def test_search_runs_several_experiments(self, store):
         exp_a, exp_b, exp_c = (self.make_experiment(store) for _ in range(3))
         a = self.make_run(store, exp_a).info.run_id
