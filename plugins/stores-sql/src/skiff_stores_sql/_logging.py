@@ -108,7 +108,17 @@ class LoggingMixin:
         if not (metric_rows or params or tag_values):
             self._read(lambda conn: self._active_run_row(conn, run_id))
             return
-        self._write(write)
+        for attempt in range(3):
+            try:
+                return self._write(write)
+            except sa.exc.IntegrityError:
+                # Two writers adding the same new param at once (PostgreSQL, MySQL): the
+                # second insert waits for the first to commit, then fails on the primary
+                # key, and its whole transaction is rolled back. Run it again: it now sees
+                # the committed value (the same: nothing to add; another: MLflow's
+                # "Changing param values" error).
+                if not params or attempt == 2:
+                    raise
 
     def _insert_params(self, conn, run_uuid: str, params: list) -> None:
         pt = t.params
