@@ -185,11 +185,12 @@ class SqlRegistryStore(VersionsMixin, RegistryStore):
                                  order_by=None, page_token=None) -> PagedList[RegisteredModel]:
         max_results = validate_max_results(max_results,
                                            SEARCH_REGISTERED_MODEL_MAX_RESULTS_THRESHOLD)
-        stmt, keys = _registry_search.registered_model_search(filter_string, order_by)
-        stmt, n_keys = _search.paged(stmt, keys, page_token, max_results)
+        pages = _registry_search.registered_model_search(filter_string, order_by)
+        stmt, params, n_keys = pages.page(page_token, max_results)
 
         def search(conn):
-            rows, token = _search.split_page(conn.execute(stmt).all(), max_results, n_keys)
+            rows, token = _search.split_page(conn.execute(stmt, params).all(), max_results,
+                                             n_keys)
             return PagedList(models_from_rows(conn, rows), token)
 
         return self._read(search)

@@ -6,7 +6,7 @@ tag tables' primary keys (name, [version,] key), so a filtered search walks the 
 the requested order and stops after one page (the prompt exclusion can also use the
 key-first indexes of revision 0004, which PostgreSQL needs). Paging is ``_search.paged``
 (keyset tokens, offset tokens accepted, with a seek bound on the first key). Statements
-are parsed and compiled once per (filter, order_by).
+are parsed, compiled and paged once per (filter, order_by) (``_search.PageStatements``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from skiff.search.ast import ATTRIBUTE, TAG, Comparison, OrderBy
 from skiff_stores_sql import schema as t
 from skiff_stores_sql._common import invalid
-from skiff_stores_sql._search import SortKey, apply_comparator
+from skiff_stores_sql._search import PageStatements, SortKey, apply_comparator
 
 PROMPT_TAG = "mlflow.prompt.is_prompt"
 
@@ -170,18 +170,18 @@ def _as_given(order_key):
 def _registered_model_search(filter_string, order_key):
     from skiff.search.parser import parse_registered_model_filter, parse_registered_model_order_by
 
-    return compile_registered_model_search(
+    return PageStatements(*compile_registered_model_search(
         parse_registered_model_filter(filter_string),
-        parse_registered_model_order_by(_as_given(order_key)), hides_prompts(filter_string))
+        parse_registered_model_order_by(_as_given(order_key)), hides_prompts(filter_string)))
 
 
 @functools.lru_cache(maxsize=256)
 def _model_version_search(filter_string, order_key):
     from skiff.search.parser import parse_model_version_filter, parse_model_version_order_by
 
-    return compile_model_version_search(
+    return PageStatements(*compile_model_version_search(
         parse_model_version_filter(filter_string),
-        parse_model_version_order_by(_as_given(order_key)), hides_prompts(filter_string))
+        parse_model_version_order_by(_as_given(order_key)), hides_prompts(filter_string)))
 
 
 def _cached(compile_fn, filter_string, order_by):
@@ -191,12 +191,12 @@ def _cached(compile_fn, filter_string, order_by):
     return compile_fn(filter_string, key)
 
 
-def registered_model_search(filter_string, order_by):
-    """(statement, sort keys) for a registered-model search; statements are immutable, so
-    repeated searches (the pages of one listing, a UI's polling) share one."""
+def registered_model_search(filter_string, order_by) -> PageStatements:
+    """The page statements of a registered-model search; statements are immutable, so
+    repeated searches (the pages of one listing, a UI's polling) share them."""
     return _cached(_registered_model_search, filter_string, order_by)
 
 
-def model_version_search(filter_string, order_by):
-    """(statement, sort keys) for a model-version search (see above)."""
+def model_version_search(filter_string, order_by) -> PageStatements:
+    """The page statements of a model-version search (see above)."""
     return _cached(_model_version_search, filter_string, order_by)
