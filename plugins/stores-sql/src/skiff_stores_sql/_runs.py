@@ -227,24 +227,26 @@ class RunsMixin:
                     max_results=SEARCH_MAX_RESULTS_DEFAULT, order_by=None,
                     page_token=None) -> PagedList[Run]:
         return self._search_runs(experiment_ids, filter_string, run_view_type, max_results,
-                                 order_by, page_token, None)
+                                 order_by, page_token, runs_from_rows)
 
     def search_runs_with_keys(self, experiment_ids, data_keys, filter_string="",
                               run_view_type=ViewType.ACTIVE_ONLY,
                               max_results=SEARCH_MAX_RESULTS_DEFAULT, order_by=None,
                               page_token=None) -> PagedList[Run]:
         return self._search_runs(experiment_ids, filter_string, run_view_type, max_results,
-                                 order_by, page_token, data_keys)
+                                 order_by, page_token,
+                                 lambda conn, rows: runs_from_rows(conn, rows, data_keys))
 
     def search_runs_as_dicts(self, experiment_ids, filter_string="",
                              run_view_type=ViewType.ACTIVE_ONLY,
                              max_results=SEARCH_MAX_RESULTS_DEFAULT, order_by=None,
                              page_token=None) -> PagedList[dict]:
         return self._search_runs(experiment_ids, filter_string, run_view_type, max_results,
-                                 order_by, page_token, None, as_dicts=True)
+                                 order_by, page_token, run_dicts_from_rows)
 
     def _search_runs(self, experiment_ids, filter_string, run_view_type, max_results,
-                     order_by, page_token, data_keys, as_dicts=False) -> PagedList:
+                     order_by, page_token, build) -> PagedList:
+        """One page; ``build(conn, rows of the runs table)`` makes its items."""
         max_results = validate_max_results(max_results, SEARCH_MAX_RESULTS_THRESHOLD)
         stages = LifecycleStage.view_type_to_stages(run_view_type)
         comparisons = parse_run_filter(filter_string)
@@ -259,9 +261,7 @@ class RunsMixin:
             with gc_paused():
                 rows, token = _search.split_page(conn.execute(stmt).all(), max_results,
                                                  n_keys)
-                if as_dicts:
-                    return PagedList(run_dicts_from_rows(conn, rows), token)
-                return PagedList(runs_from_rows(conn, rows, data_keys), token)
+                return PagedList(build(conn, rows), token)
 
         return self._read(search)
 

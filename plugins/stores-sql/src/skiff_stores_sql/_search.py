@@ -121,11 +121,13 @@ def _decode(page_token: str | None, keys: list[SortKey]) -> tuple[str, object]:
     return "first", None
 
 
-def _page(stmt: sa.Select, keys: list[SortKey], after, offset, max_results: int):
-    if after is not None:
-        stmt = stmt.where(_keyset_after(keys, after))
-    if offset:
-        stmt = stmt.offset(offset)
+def _page(stmt: sa.Select, keys: list[SortKey], kind: str, value, max_results: int):
+    """The page statement for a decoded token (``_decode``); ``after`` values may be bound
+    parameters."""
+    if kind == "after":
+        stmt = stmt.where(_keyset_after(keys, value))
+    elif kind == "offset" and value:
+        stmt = stmt.offset(value)
     stmt = stmt.add_columns(*(key.expr.label(f"_sort{i}") for i, key in enumerate(keys)))
     stmt = stmt.order_by(*(k.expr.asc() if k.ascending else k.expr.desc() for k in keys))
     return stmt.limit(max_results + 1)
@@ -134,9 +136,7 @@ def _page(stmt: sa.Select, keys: list[SortKey], after, offset, max_results: int)
 def paged(stmt: sa.Select, keys: list[SortKey], page_token: str | None, max_results: int):
     """Order, window and limit ``stmt`` (one extra row tells whether a next page exists).
     Returns (statement, number of sort columns added at the end of each row)."""
-    kind, value = _decode(page_token, keys)
-    return _page(stmt, keys, value if kind == "after" else None,
-                 value if kind == "offset" else None, max_results), len(keys)
+    return _page(stmt, keys, *_decode(page_token, keys), max_results), len(keys)
 
 
 class PageStatements:
@@ -152,19 +152,17 @@ class PageStatements:
     def page(self, page_token: str | None, max_results: int):
         """(statement, its parameters, number of sort columns at the end of each row)."""
         kind, value = _decode(page_token, self.keys)
-        if kind == "offset" or (kind == "after" and None in value):
-            stmt, n_keys = paged(self.stmt, self.keys, page_token, max_results)
-            return stmt, {}, n_keys
-        after = kind == "after"
-        stmt = self._built.get((max_results, after))
+        if kind == "offset" or (kind == "after" and None in value):  # rare: built anew
+            return _page(self.stmt, self.keys, kind, value, max_results), {}, len(self.keys)
+        stmt = self._built.get((max_results, kind))
         if stmt is None:
             if len(self._built) >= 32:  # page sizes are the caller's choice: stay small
                 self._built.clear()
             bound = [sa.bindparam(f"_after{i}", type_=key.expr.type)
-                     for i, key in enumerate(self.keys)] if after else None
-            stmt = self._built[(max_results, after)] = _page(
-                self.stmt, self.keys, bound, None, max_results)
-        params = {f"_after{i}": v for i, v in enumerate(value)} if after else {}
+                     for i, key in enumerate(self.keys)]
+            stmt = self._built[(max_results, kind)] = _page(
+                self.stmt, self.keys, kind, bound, max_results)
+        params = {f"_after{i}": v for i, v in enumerate(value)} if kind == "after" else {}
         return stmt, params, len(self.keys)
 
 
