@@ -25,10 +25,10 @@ from skiff_stores_sql._registry_rows import models_from_rows, versions_from_rows
 from skiff_stores_sql._registry_versions import VersionsMixin, version_number
 from skiff_stores_sql.engine import (
     backend_of,
-    connection_error,
     get_engine,
     normalize_url,
-    with_retry,
+    run_read,
+    run_write,
 )
 from skiff_stores_sql.schema_version import ensure_schema
 
@@ -63,31 +63,11 @@ class SqlRegistryStore(VersionsMixin, RegistryStore):
 
     # -- transactions ------------------------------------------------------------------
     def _write(self, fn):
-        """Run ``fn(conn)`` in one write transaction (retried when SQLite is locked)."""
-
-        def attempt():
-            with self.engine.connect().execution_options(skiff_write=True) as conn:
-                with conn.begin():
-                    return fn(conn)
-
-        try:
-            return with_retry(attempt)
-        except sa.exc.OperationalError as exc:
-            if "connect" in str(exc.orig).lower():
-                raise connection_error(self.url, exc) from None
-            raise
+        """Run ``fn(conn)`` in one write transaction (see ``engine.run_write``)."""
+        return run_write(self.engine, self.url, fn)
 
     def _read(self, fn):
-        """Run ``fn(conn)`` for reading. On PostgreSQL outside a transaction: at READ
-        COMMITTED each statement has its own snapshot either way, and a search is then
-        its statements' round trips only (no BEGIN and ROLLBACK)."""
-        options = {"isolation_level": "AUTOCOMMIT"} if self.backend == "postgresql" else {}
-
-        def attempt():
-            with self.engine.connect().execution_options(**options) as conn:
-                return fn(conn)
-
-        return with_retry(attempt)
+        return run_read(self.engine, fn)
 
     # -- rows to entities --------------------------------------------------------------
     def _model_row(self, conn, name, lock: bool = False):

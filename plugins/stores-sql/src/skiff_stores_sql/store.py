@@ -34,11 +34,11 @@ from skiff_stores_sql._runs import RunsMixin
 from skiff_stores_sql._single_metric import single_metric_writer
 from skiff_stores_sql.engine import (
     backend_of,
-    connection_error,
     get_engine,
     is_integrity_error,
     normalize_url,
-    with_retry,
+    run_read,
+    run_write,
 )
 from skiff_stores_sql.schema_version import ensure_schema
 
@@ -66,26 +66,11 @@ class SqlTrackingStore(RunsMixin, LoggingMixin, LoggedModelsMixin, TrackingStore
 
     # -- transactions ------------------------------------------------------------------
     def _write(self, fn):
-        """Run ``fn(conn)`` in one write transaction (retried when SQLite is locked)."""
-
-        def attempt():
-            with self.engine.connect().execution_options(skiff_write=True) as conn:
-                with conn.begin():
-                    return fn(conn)
-
-        try:
-            return with_retry(attempt)
-        except sa.exc.OperationalError as exc:
-            if "connect" in str(exc.orig).lower() or "connection" in str(exc.orig).lower():
-                raise connection_error(self.url, exc) from None
-            raise
+        """Run ``fn(conn)`` in one write transaction (see ``engine.run_write``)."""
+        return run_write(self.engine, self.url, fn)
 
     def _read(self, fn):
-        def attempt():
-            with self.engine.connect() as conn:
-                return fn(conn)
-
-        return with_retry(attempt)
+        return run_read(self.engine, fn)
 
     def close(self) -> None:
         """Nothing to close per store: the engine is shared per URL (see engine.py)."""
