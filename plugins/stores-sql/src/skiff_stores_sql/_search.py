@@ -19,6 +19,7 @@ from skiff.search.ast import ATTRIBUTE, DATASET, METRIC, PARAM, TAG, Comparison,
 from skiff.search.paging import decode_token, encode_token
 from skiff_stores_sql import schema as t
 from skiff_stores_sql._common import NAN, encode_value, experiment_id_int, invalid
+from skiff_stores_sql.engine import PLAN_EACH_TIME
 
 DATASET_CONTEXT_TAG = "mlflow.data.context"
 
@@ -130,7 +131,7 @@ def _page(stmt: sa.Select, keys: list[SortKey], kind: str, value, max_results: i
         stmt = stmt.offset(value)
     stmt = stmt.add_columns(*(key.expr.label(f"_sort{i}") for i, key in enumerate(keys)))
     stmt = stmt.order_by(*(k.expr.asc() if k.ascending else k.expr.desc() for k in keys))
-    return stmt.limit(max_results + 1)
+    return stmt.limit(max_results + 1).execution_options(**{PLAN_EACH_TIME: True})
 
 
 def paged(stmt: sa.Select, keys: list[SortKey], page_token: str | None, max_results: int):
