@@ -254,8 +254,8 @@ def is_integrity_error(exc: BaseException) -> bool:
 
 def with_retry(fn, *, attempts: int = 60, reconnect=lambda: True):
     """Run ``fn()`` again when SQLite reports a lock (or a server a deadlock), with jittered
-    backoff, and once at once when the connection turned out dead (the pool has replaced
-    it then) and ``reconnect()`` says that nothing can have been stored (a write whose
+    backoff. A connection that turned out dead (the pool replaces it) gets one more try
+    straight away when ``reconnect()`` says nothing can have been stored (a write whose
     COMMIT was cut off may have been: that one is reported). Other errors go straight
     through."""
     delay = 0.01
