@@ -19,7 +19,7 @@ class ExpandingSelect:
         self.stmt = stmt
         self.param = param
         self._token = f"__[POSTCOMPILE_{param}]"
-        self._text: dict[tuple, tuple | None] = {}
+        self._rendered: dict[tuple, tuple | None] = {}
 
     def _render(self, dialect, size: int):
         """(driver SQL, function of the values to its parameters), or None."""
@@ -47,9 +47,9 @@ class ExpandingSelect:
         dialect = conn.dialect
         size = 0 if dialect.name == "postgresql" else 1 << max(len(values) - 1, 0).bit_length()
         key = (dialect.name, dialect.driver, size)
-        if key not in self._text:
-            self._text[key] = self._render(dialect, size)
-        rendered = self._text[key]
+        if key not in self._rendered:
+            self._rendered[key] = self._render(dialect, size)
+        rendered = self._rendered[key]
         if rendered is None:  # an unexpected paramstyle or rendering: the ordinary path
             return conn.execute(self.stmt, {self.param: list(values)}).all()
         sql, parameters = rendered

@@ -75,7 +75,7 @@ def _not_a_prompt(tags, keys: tuple):
     NOT NULL, so NOT IN has no NULL surprises."""
     prompts = sa.select(*(tags.c[k.key] for k in keys)).where(
         tags.c.key == PROMPT_TAG, tags.c.value == "true")
-    return sa.tuple_(*keys).not_in(prompts) if len(keys) > 1 else keys[0].not_in(prompts)
+    return sa.tuple_(*keys).not_in(prompts)
 
 
 def _sort_keys(order_bys: list[OrderBy], columns: dict, defaults, kind: str) -> list[SortKey]:

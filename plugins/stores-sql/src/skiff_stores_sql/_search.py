@@ -160,7 +160,7 @@ class PageStatements:
             if len(self._built) >= 32:  # page sizes are the caller's choice: stay small
                 self._built.clear()
             bound = [sa.bindparam(f"_after{i}", type_=key.expr.type)
-                     for i, key in enumerate(self.keys)]
+                     for i, key in enumerate(self.keys)] if kind == "after" else None
             stmt = self._built[(max_results, kind)] = _page(
                 self.stmt, self.keys, kind, bound, max_results)
         params = {f"_after{i}": v for i, v in enumerate(value)} if kind == "after" else {}
