@@ -68,7 +68,7 @@ def _latest_per_key(rows: list[tuple]) -> list[tuple]:
 
 class LoggingMixin:
     def log_metric(self, run_id, metric) -> None:
-        if not self._single_metric.try_write(run_id, metric):
+        if not self._plain_metrics.try_write(run_id, metric):
             self.log_batch(run_id, [metric], [], [])
 
     def log_batch(self, run_id, metrics, params, tags) -> None:
@@ -77,6 +77,9 @@ class LoggingMixin:
         validate_batch_limits(metrics, params, tags)
         validate_metrics(metrics)
         params, tags = validate_batch([], params, tags)
+        if metrics and not (params or tags) and \
+                self._plain_metrics.try_write_batch(run_id, metrics):
+            return
         metric_rows = _metric_rows(run_id, metrics)
         latest_rows = _latest_per_key(metric_rows)
         model_rows = [

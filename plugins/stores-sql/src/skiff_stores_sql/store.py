@@ -30,8 +30,8 @@ from skiff_stores_sql import schema as t
 from skiff_stores_sql._common import experiment_id_int, invalid, not_found, now_ms
 from skiff_stores_sql._logging import LoggingMixin
 from skiff_stores_sql._models import LoggedModelsMixin
+from skiff_stores_sql._plain_metrics import plain_metrics_writer
 from skiff_stores_sql._runs import RunsMixin
-from skiff_stores_sql._single_metric import single_metric_writer
 from skiff_stores_sql.engine import (
     backend_of,
     get_engine,
@@ -61,7 +61,7 @@ class SqlTrackingStore(RunsMixin, LoggingMixin, LoggedModelsMixin, TrackingStore
         self.artifact_root_uri = default_artifact_root(artifact_uri)
         self.engine = get_engine(self.url)
         ensure_schema(self.engine, store_uri)
-        self._single_metric = single_metric_writer(self.engine, self.backend)
+        self._plain_metrics = plain_metrics_writer(self.engine, self.backend)
         self._ensure_default_experiment()
 
     # -- transactions ------------------------------------------------------------------

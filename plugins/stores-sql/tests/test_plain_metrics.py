@@ -1,0 +1,88 @@
+"""The one-point log_metric path (skiff_stores_sql._plain_metrics) really writes on SQLite
+and PostgreSQL, agrees with log_batch, and declines what it must leave to log_batch."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from skiff.entities import Metric, RunStatus
+from skiff.errors import SkiffException
+from skiff_stores_sql.store import SqlTrackingStore
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request):
+    uri = request.getfixturevalue(f"{request.param}_uri")
+    return SqlTrackingStore(uri, "file:///tmp/skiff-single-metric")
+
+
+def _run(store):
+    exp = store.create_experiment("single")
+    return store.create_run(exp, "u", 1, [], "r").info.run_id
+
+
+def test_fast_path_writes_and_keeps_latest(store):
+    run_id = _run(store)
+    writer = store._plain_metrics
+    assert writer.try_write(run_id, Metric("loss", 0.5, 10, 2))
+    assert writer.try_write(run_id, Metric("loss", 0.9, 20, 1))  # older step: history only
+    assert writer.try_write(run_id, Metric("loss", float("nan"), 30, 3))
+    history = store.get_metric_history(run_id, "loss")
+    assert [m.step for m in history] == [1, 2, 3]
+    assert math.isnan(store.get_run(run_id).data.metrics["loss"])
+
+
+def test_fast_path_declines_what_log_batch_must_answer(store):
+    run_id = _run(store)
+    writer = store._plain_metrics
+    assert not writer.try_write("f" * 32, Metric("m", 1.0, 1, 0))  # no such run
+    assert not writer.try_write(run_id, Metric("m", 1.0, 1, 0, dataset_name="d"))
+    assert not writer.try_write(run_id, Metric("m", 10**400, 1, 0))
+    store.update_run_info(run_id, RunStatus.FINISHED, 5, None)
+    store.delete_run(run_id)
+    assert not writer.try_write(run_id, Metric("m", 1.0, 1, 0))
+    with pytest.raises(SkiffException):
+        store.log_metric(run_id, Metric("m", 1.0, 1, 0))
+    assert store.get_metric_history(run_id, "m") == []
+
+
+@pytest.fixture
+def pg_store(postgres_uri):
+    return SqlTrackingStore(postgres_uri, "file:///tmp/skiff-plain-metrics")
+
+
+def test_postgres_batch_path_writes_history_and_latest(pg_store):
+    run_id = _run(pg_store)
+    writer = pg_store._plain_metrics
+    batch = [Metric("loss", 0.5, 10, 2), Metric("loss", 0.9, 20, 1),
+             Metric("loss", 0.4, 10, 2),  # same step and time, lower value: not the latest
+             Metric("acc, top 1", float("inf"), 5, 0), Metric("a/b c:d", float("nan"), 5, 7)]
+    assert writer.try_write_batch(run_id, batch)
+    history = pg_store.get_metric_history(run_id, "loss")
+    assert [(m.step, m.value) for m in history] == [(1, 0.9), (2, 0.5), (2, 0.4)]
+    latest = pg_store.get_run(run_id).data.metrics
+    assert latest["loss"] == 0.5
+    assert latest["acc, top 1"] == float("inf")
+    assert math.isnan(latest["a/b c:d"])
+    # A later batch with an older step changes the history, not the latest value.
+    assert writer.try_write_batch(run_id, [Metric("loss", 7.0, 30, 0)])
+    assert pg_store.get_run(run_id).data.metrics["loss"] == 0.5
+    assert len(pg_store.get_metric_history(run_id, "loss")) == 4
+
+
+def test_postgres_batch_path_declines_what_log_batch_must_answer(pg_store):
+    run_id = _run(pg_store)
+    writer = pg_store._plain_metrics
+    plain = [Metric("m", 1.0, 1, 0)]
+    assert not writer.try_write_batch("f" * 32, plain)  # no such run
+    assert not writer.try_write_batch(run_id, [*plain, Metric("m", 2.0, 1, 1, model_id="m-1")])
+    assert not writer.try_write_batch(run_id, [Metric("m", 10**400, 1, 0)])
+    assert not writer.try_write_batch(run_id, [Metric("m", 1.0, 1, 2**63)])  # out of bigint
+    assert pg_store.get_metric_history(run_id, "m") == []
+    pg_store.delete_run(run_id)
+    assert not writer.try_write_batch(run_id, plain)
+    with pytest.raises(SkiffException, match="must be in the 'active' state"):
+        pg_store.log_batch(run_id, plain, [], [])
+    assert pg_store.get_metric_history(run_id, "m") == []
