@@ -6,7 +6,8 @@ execution layer it costs ten times what the database does. These writers do what
 ``log_batch`` does for one point (check the run is active, insert the point, merge it into
 ``latest_metrics``) straight on a DB-API connection:
 
-* SQLite: three statements in one ``BEGIN IMMEDIATE`` transaction on a pooled connection;
+* SQLite: two statements in one ``BEGIN IMMEDIATE`` transaction, on a connection kept per
+  thread (a pool checkout and check-in cost as much as the write);
 * PostgreSQL: one statement (data-modifying CTEs), so one round trip, on a connection kept
   per thread in autocommit mode (a single statement is atomic by itself).
 
@@ -24,6 +25,8 @@ from __future__ import annotations
 import math
 import os
 import threading
+
+from sqlalchemy.pool import StaticPool
 
 from skiff.entities import Metric
 from skiff.validation import validate_key_name
@@ -49,6 +52,8 @@ _LATEST_UPDATE = (
 
 def plain_metrics_writer(engine, backend: str):
     if backend == "sqlite":
+        if isinstance(engine.pool, StaticPool):  # in memory: its one connection is the data
+            return MetricWriter(engine)
         return SqliteMetricWriter(engine)
     if backend == "postgresql":
         return PostgresMetricWriter(engine)
@@ -62,6 +67,33 @@ class MetricWriter:
     def __init__(self, engine):
         self.engine = engine
         self._good_keys: set[str] = set()
+        self._local = threading.local()
+
+    def _connection(self):
+        """A driver connection kept per thread (and process), outside the pool: a checkout
+        and check-in cost as much as writing one point."""
+        local = self._local
+        if getattr(local, "connection", None) is None or local.pid != os.getpid():
+            pooled = self.engine.raw_connection()
+            connection = pooled.driver_connection
+            pooled.detach()  # ours for this thread's lifetime
+            self._prepare(connection)
+            local.connection, local.pid = connection, os.getpid()
+        return local.connection
+
+    def _prepare(self, connection) -> None:
+        """Session settings of this writer's connections."""
+
+    def _drop_connection(self) -> None:
+        """Forget this thread's connection after an error (rolled back and closed)."""
+        connection = getattr(self._local, "connection", None)
+        self._local.connection = None
+        if connection is not None:
+            try:
+                connection.rollback()
+                connection.close()
+            except Exception:  # noqa: BLE001 - already broken
+                pass
 
     def try_write(self, run_id: str, metric: Metric) -> bool:
         """Write ``metric`` and return True, or write nothing and return False."""
@@ -100,25 +132,25 @@ class MetricWriter:
 
 
 class SqliteMetricWriter(MetricWriter):
-    CHECK = "SELECT lifecycle_stage FROM runs WHERE run_uuid = ?"
+    # The point is inserted only if its run is active (no row inserted: a missing or
+    # deleted run, left to log_batch to report).
     INSERT = (f"INSERT INTO metrics ({_names(_METRIC_COLUMNS)}) "
-              f"VALUES ({', '.join('?' * len(_METRIC_COLUMNS))})")
+              "SELECT run_uuid, ?, ?, ?, ?, ?, ? FROM runs "
+              "WHERE run_uuid = ? AND lifecycle_stage = 'active'")
     LATEST = (f"INSERT INTO latest_metrics ({_names(LATEST_COLUMNS)}) "
               f"VALUES ({', '.join('?' * len(LATEST_COLUMNS))}) {_LATEST_UPDATE}")
 
     def _write(self, run_id, metric, value, kind) -> bool:
-        connection = self.engine.raw_connection()
         try:
+            connection = self._connection()
             cursor = connection.cursor()
             try:
                 cursor.execute("BEGIN IMMEDIATE")
-                cursor.execute(self.CHECK, (run_id,))
-                row = cursor.fetchone()
-                if row is None or row[0] != "active":
+                cursor.execute(self.INSERT, (metric.key, metric.step, metric.timestamp,
+                                             batch_seq_base(), value, kind, run_id))
+                if cursor.rowcount != 1:
                     connection.rollback()
                     return False
-                cursor.execute(self.INSERT, (run_id, metric.key, metric.step, metric.timestamp,
-                                             batch_seq_base(), value, kind))
                 cursor.execute(self.LATEST, (run_id, metric.key, metric.step, metric.timestamp,
                                              value, kind, None, None, None))
             finally:
@@ -126,13 +158,8 @@ class SqliteMetricWriter(MetricWriter):
             connection.commit()
             return True
         except Exception:  # noqa: BLE001 - the general path retries and reports it
-            try:
-                connection.rollback()
-            except Exception:  # noqa: BLE001 - a broken connection is dropped below
-                connection.invalidate()
+            self._drop_connection()
             return False
-        finally:
-            connection.close()
 
 
 class PostgresMetricWriter(MetricWriter):
@@ -170,10 +197,6 @@ class PostgresMetricWriter(MetricWriter):
         "SELECT count(*) FROM m"
     )
 
-    def __init__(self, engine):
-        super().__init__(engine)
-        self._local = threading.local()
-
     def try_write_batch(self, run_id: str, metrics: list) -> bool:
         params = _batch_arrays(metrics)
         if params is None:
@@ -181,15 +204,8 @@ class PostgresMetricWriter(MetricWriter):
         params["run"], params["seq"] = str(run_id), batch_seq_base()
         return self._execute(self.BATCH_STATEMENT, params) == len(metrics)
 
-    def _connection(self):
-        local = self._local
-        if getattr(local, "connection", None) is None or local.pid != os.getpid():
-            pooled = self.engine.raw_connection()
-            connection = pooled.driver_connection
-            pooled.detach()  # ours for this thread's lifetime, outside the pool
-            connection.autocommit = True
-            local.connection, local.pid = connection, os.getpid()
-        return local.connection
+    def _prepare(self, connection) -> None:
+        connection.autocommit = True  # each statement commits itself
 
     def _write(self, run_id, metric, value, kind) -> bool:
         return self._execute(self.STATEMENT, {
@@ -205,13 +221,7 @@ class PostgresMetricWriter(MetricWriter):
                 cursor.execute(statement, params)
                 return cursor.fetchone()[0]
         except Exception:  # noqa: BLE001 - the general path retries and reports it
-            connection = getattr(self._local, "connection", None)
-            self._local.connection = None
-            if connection is not None:
-                try:
-                    connection.close()
-                except Exception:  # noqa: BLE001 - already broken
-                    pass
+            self._drop_connection()
             return 0
 
 
