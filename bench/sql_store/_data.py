@@ -94,3 +94,17 @@ def analyze(conn) -> None:
 
     if conn.dialect.name in ("postgresql", "sqlite"):
         conn.execute(sa.text("ANALYZE"))
+
+
+def settle(engine) -> None:
+    """After a bulk load, the state autovacuum brings a long-lived PostgreSQL database to
+    within minutes: statistics, and the visibility map that index-only scans rely on
+    (VACUUM; outside a transaction). Elsewhere, fresh statistics."""
+    import sqlalchemy as sa
+
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sa.text("VACUUM ANALYZE"))
+    elif engine.dialect.name == "sqlite":
+        with engine.begin() as conn:
+            conn.execute(sa.text("ANALYZE"))

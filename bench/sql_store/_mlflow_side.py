@@ -56,7 +56,7 @@ def _load(store, n_runs: int, history_points: int) -> tuple[str, str]:
             "VALUES (:k, :v, :t, :s, :n, :r)"
         ), {"k": _data.HISTORY_KEY, "v": last_value, "t": last_ts, "s": last_step, "n": False,
             "r": history_run_id})
-        _data.analyze(conn)
+    _data.settle(store.engine)
     return exp_id, history_run_id
 
 

@@ -101,7 +101,7 @@ def _skiff_load(store, n_runs: int, history_points: int) -> tuple[str, str]:
         _data.bulk_insert(conn, "latest_metrics",
                           ["run_uuid", "key", "step", "timestamp", "value", "value_kind"],
                           [(history_run, _data.HISTORY_KEY, step, ts, value, 0)])
-        _data.analyze(conn)
+    _data.settle(store.engine)
     return exp_id, history_run
 
 

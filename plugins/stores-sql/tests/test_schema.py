@@ -112,3 +112,23 @@ def test_postgres_keeps_key_value_statistics(postgres_uri, how):
         assert _statistics(postgres_uri) == set()
         upgrade(postgres_uri)
     assert _statistics(postgres_uri) == set(schema.KEY_VALUE_STATISTICS.values())
+
+
+def _latest_metrics_index(uri) -> str:
+    with get_engine(normalize_url(uri)).connect() as conn:
+        return conn.exec_driver_sql(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_latest_metrics_key_value'"
+        ).scalar()
+
+
+@pytest.mark.parametrize("how", ["fresh", "upgraded"])
+def test_postgres_latest_metrics_index_carries_the_run_id(postgres_uri, how):
+    # a metric-ordered search joins from this index alone (revision 0007)
+    if how == "fresh":
+        _open(postgres_uri)
+    else:
+        upgrade(postgres_uri, "0006")
+        assert "INCLUDE" not in _latest_metrics_index(postgres_uri)
+        upgrade(postgres_uri)
+    assert _latest_metrics_index(postgres_uri).endswith(
+        "(key, value, value_kind) INCLUDE (run_uuid)")

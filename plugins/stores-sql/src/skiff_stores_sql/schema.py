@@ -105,8 +105,11 @@ latest_metrics = _table(
     sa.Column("dataset_name", sa.String(500)),
     sa.Column("dataset_digest", sa.String(36)),
     sa.Column("model_id", sa.String(MODEL_ID_LENGTH)),
-    # value_kind too: the not-NaN check of a metric filter is answered by the index
-    sa.Index("ix_latest_metrics_key_value", "key", "value", "value_kind"),
+    # value_kind too: the not-NaN check of a metric filter is answered by the index; and
+    # on PostgreSQL the run ID (other backends' secondary indexes hold the primary key)
+    # so a metric-ordered search joins from the index alone (revision 0007)
+    sa.Index("ix_latest_metrics_key_value", "key", "value", "value_kind",
+             postgresql_include=["run_uuid"]),
     sqlite_with_rowid=False,
 )
 
