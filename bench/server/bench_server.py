@@ -200,7 +200,20 @@ def _batches(rid, key, count, per=1000, start=0):
         yield json.dumps({"run_id": rid, "metrics": metrics})
 
 
-def bench_log_batch(url, exp_id, clients, batches_per_client):
+def bench_log_batch(url, exp_id, clients, batches_per_client, rounds=3):
+    """Points per second of ``clients`` clients each sending ``batches_per_client`` batches,
+    the median of ``rounds`` rounds (each on new runs): one database checkpoint or a
+    neighbour's burst on the machine would otherwise decide a sub-second figure. Every
+    point of every round is counted back."""
+    rates, complete = [], True
+    for _ in range(rounds):
+        rate, ok = _log_batch_round(url, exp_id, clients, batches_per_client)
+        rates.append(rate)
+        complete = complete and ok
+    return statistics.median(rates), complete
+
+
+def _log_batch_round(url, exp_id, clients, batches_per_client):
     s = new_session(url)
     run_ids = [make_run(s, exp_id, f"batch-{i}") for i in range(clients)]
     payloads = [list(_batches(rid, "pts", batches_per_client)) for rid in run_ids]
@@ -227,7 +240,7 @@ def bench_log_batch(url, exp_id, clients, batches_per_client):
                           {"run_id": rid, "metric_key": "pts"}).get("metrics", []))
                  for rid in run_ids)
     sent = clients * batches_per_client * 1000
-    return sent / elapsed, stored == sent, stored
+    return sent / elapsed, stored == sent
 
 
 def seed_runs(url, exp_id, n):
@@ -317,9 +330,9 @@ def measure(name, args) -> dict:
         exp = call(s, "POST", "/experiments/create", {"name": f"bench-{uuid.uuid4().hex[:6]}"})
         exp_id = exp["experiment_id"]
         out["log_metric_req_s"] = bench_log_metric(server.url, exp_id, args.metric_requests)
-        rate, ok, stored = bench_log_batch(server.url, exp_id, 1, args.batches)
+        rate, ok = bench_log_batch(server.url, exp_id, 1, args.batches)
         out["log_batch_1_pts_s"], out["log_batch_1_complete"] = rate, ok
-        rate, ok, stored = bench_log_batch(server.url, exp_id, 8, args.batches)
+        rate, ok = bench_log_batch(server.url, exp_id, 8, args.batches)
         out["log_batch_8_pts_s"], out["log_batch_8_complete"] = rate, ok
         out["history_s"] = bench_history(server.url, exp_id, args.history_points)
         search_exp = call(s, "POST", "/experiments/create",
@@ -353,7 +366,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--peers", default="skiff,mlflow,fasttrackml")
     parser.add_argument("--runs", type=int, default=2000)
-    parser.add_argument("--batches", type=int, default=20, help="1000-point batches per client")
+    parser.add_argument("--batches", type=int, default=20,
+                        help="1000-point batches per client in each of 3 rounds")
     parser.add_argument("--metric-requests", type=int, default=2000)
     parser.add_argument("--history-points", type=int, default=100_000)
     parser.add_argument("--page-all", action="store_true")

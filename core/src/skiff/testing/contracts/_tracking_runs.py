@@ -235,6 +235,16 @@ class RunContract(ContractBase):
         store.log_metric(run_id, Metric("m", 1.0, 5, 0))
         assert len(store.get_metric_history(run_id, "m")) == 3
 
+    def test_full_batch_of_points_is_stored_whole(self, store):
+        # 1000 points: stores may split a batch into several statements internally
+        run_id = self.make_run(store).info.run_id
+        points = [Metric(f"k{i % 3}", i * 0.5, 1000 + i, i) for i in range(1000)]
+        store.log_batch(run_id, points, [], [])
+        for key in ("k0", "k1", "k2"):
+            history = store.get_metric_history(run_id, key)
+            assert [m.step for m in history] == [i for i in range(1000) if f"k{i % 3}" == key]
+        assert store.get_run(run_id).data.metrics == {"k0": 499.5, "k1": 498.5, "k2": 499.0}
+
     def test_latest_metric_is_max_by_step_timestamp_value(self, store):
         run_id = self.make_run(store).info.run_id
         store.log_batch(run_id, [
