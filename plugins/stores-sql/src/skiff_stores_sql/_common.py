@@ -42,6 +42,40 @@ def batch_seq_base() -> int:
     return random.getrandbits(52) << 10
 
 
+# Columns of the metrics table in the order of ``metric_rows_of``'s tuples.
+METRIC_COLUMNS = ("run_uuid", "key", "step", "timestamp", "seq", "value", "value_kind",
+                  "dataset_name", "dataset_digest", "model_id")
+_INF, _NINF = float("inf"), float("-inf")
+
+
+def metric_rows_of(run_id: str, metrics: list) -> list[tuple]:
+    """A batch's points as metrics rows (``METRIC_COLUMNS``), values encoded, ``seq`` from
+    one ``batch_seq_base`` and the position in the batch."""
+    seq_base = batch_seq_base()
+    rows = []
+    append = rows.append
+    for i, m in enumerate(metrics):
+        value = m.value
+        if value != value or value in (_INF, _NINF):  # NaN, +inf, -inf
+            value, kind = encode_value(value)
+        else:
+            value, kind = float(value), FINITE
+        append((run_id, m.key, int(m.step), int(m.timestamp), seq_base | i, value, kind,
+                m.dataset_name, m.dataset_digest, m.model_id))
+    return rows
+
+
+def latest_per_key(rows: list[tuple]) -> list[tuple]:
+    """The newest point of each key among metrics rows, by (step, timestamp, value), as
+    tuples in ``_dialect.LATEST_COLUMNS`` order."""
+    best: dict[str, tuple] = {}
+    for row in rows:
+        current = best.get(row[1])
+        if current is None or (row[2], row[3], row[5]) > (current[2], current[3], current[5]):
+            best[row[1]] = row
+    return [row[:4] + row[5:] for row in best.values()]
+
+
 def metric_columns(table) -> tuple:
     """The columns ``metrics_from_rows`` expects, in its order."""
     c = table.c

@@ -13,6 +13,14 @@ from skiff_stores_sql import schema as t
 _raw_sql_cache: dict[tuple, str] = {}
 LATEST_COLUMNS = ("run_uuid", "key", "step", "timestamp", "value", "value_kind", "dataset_name",
                   "dataset_digest", "model_id")
+# How SQLite and PostgreSQL (same spelling) merge a row into latest_metrics: it replaces
+# the stored one only when newer by (step, timestamp, value), MLflow's max.
+LATEST_MERGE = (
+    'ON CONFLICT (run_uuid, "key") DO UPDATE SET '
+    + ", ".join(f'"{c}" = excluded."{c}"' for c in LATEST_COLUMNS[2:])
+    + ' WHERE (excluded.step, excluded."timestamp", excluded.value) > '
+    '(latest_metrics.step, latest_metrics."timestamp", latest_metrics.value)'
+)
 
 
 def _placeholder(conn) -> str:
@@ -20,9 +28,10 @@ def _placeholder(conn) -> str:
 
 
 def insert_tuples(conn, table, columns: tuple, rows: list[tuple]) -> None:
-    """A plain multi-row INSERT of tuples, handed to the driver's executemany without
-    SQLAlchemy's per-row parameter processing (the hot path of log_batch). The SQL text
-    holds only our own table and column names."""
+    """Insert tuples in ``columns`` order without SQLAlchemy's per-row parameter processing
+    (the hot path of log_batch): COPY on PostgreSQL, multi-row INSERTs on SQLite, the
+    driver's executemany elsewhere. The SQL text holds only our own table and column
+    names."""
     if not rows:
         return
     if conn.dialect.name == "postgresql":
@@ -85,21 +94,14 @@ def _copy_rows(conn, table, columns: tuple, rows: list[tuple]) -> None:
 
 
 def _latest_upsert_sql(conn) -> str:
-    """SQLite and PostgreSQL share this spelling of the conditional upsert."""
+    """The conditional upsert of latest_metrics rows, for SQLite and PostgreSQL."""
     cache_key = ("latest", conn.dialect.name)
     sql = _raw_sql_cache.get(cache_key)
     if sql is None:
-        q = conn.dialect.identifier_preparer.quote
-        names = ", ".join(q(c) for c in LATEST_COLUMNS)
+        names = ", ".join(f'"{c}"' for c in LATEST_COLUMNS)
         marks = ", ".join([_placeholder(conn)] * len(LATEST_COLUMNS))
-        updates = ", ".join(f"{q(c)} = excluded.{q(c)}" for c in LATEST_COLUMNS[2:])
-        newer = (f"(excluded.step, excluded.{q('timestamp')}, excluded.{q('value')}) > "
-                 f"(latest_metrics.step, latest_metrics.{q('timestamp')}, "
-                 f"latest_metrics.{q('value')})")
         sql = _raw_sql_cache[cache_key] = (
-            f"INSERT INTO latest_metrics ({names}) VALUES ({marks}) "
-            f"ON CONFLICT (run_uuid, {q('key')}) DO UPDATE SET {updates} WHERE {newer}"
-        )
+            f"INSERT INTO latest_metrics ({names}) VALUES ({marks}) {LATEST_MERGE}")
     return sql
 
 

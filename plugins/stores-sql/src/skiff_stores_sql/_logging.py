@@ -16,17 +16,16 @@ from skiff.validation import (
 from skiff_stores_sql import _dialect
 from skiff_stores_sql import schema as t
 from skiff_stores_sql._common import (
-    FINITE,
-    batch_seq_base,
+    METRIC_COLUMNS,
     decode_value,
-    encode_value,
     invalid,
+    latest_per_key,
     metric_columns,
+    metric_rows_of,
     metrics_from_rows,
 )
 
 RUN_NAME_TAG = "mlflow.runName"
-_INF, _NINF = float("inf"), float("-inf")
 MAX_BULK_RUNS = 100
 MAX_BULK_POINTS = 25000
 # Histories of at most this many points are sampled exactly as skiff.store._sampling does;
@@ -34,36 +33,6 @@ MAX_BULK_POINTS = 25000
 # (the same choice when steps are evenly spaced), one index probe each.
 _EXACT_SAMPLING_POINTS = 5000
 _UNION_CHUNK = 400  # below SQLite's 500-term compound SELECT limit
-
-
-METRIC_COLUMNS = ("run_uuid", "key", "step", "timestamp", "seq", "value", "value_kind",
-                  "dataset_name", "dataset_digest", "model_id")
-
-
-def _metric_rows(run_id: str, metrics: list) -> list[tuple]:
-    seq_base = batch_seq_base()
-    rows = []
-    append = rows.append
-    for i, m in enumerate(metrics):
-        value = m.value
-        if value != value or value in (_INF, _NINF):  # NaN, +inf, -inf
-            value, kind = encode_value(value)
-        else:
-            value, kind = float(value), FINITE
-        append((run_id, m.key, int(m.step), int(m.timestamp), seq_base | i, value, kind,
-                m.dataset_name, m.dataset_digest, m.model_id))
-    return rows
-
-
-def _latest_per_key(rows: list[tuple]) -> list[tuple]:
-    """The newest point of each key in a batch, by (step, timestamp, value), as tuples in
-    _dialect.LATEST_COLUMNS order."""
-    best: dict[str, tuple] = {}
-    for row in rows:
-        current = best.get(row[1])
-        if current is None or (row[2], row[3], row[5]) > (current[2], current[3], current[5]):
-            best[row[1]] = row
-    return [row[:4] + row[5:] for row in best.values()]
 
 
 class LoggingMixin:
@@ -80,8 +49,8 @@ class LoggingMixin:
         if metrics and not (params or tags) and \
                 self._plain_metrics.try_write_batch(run_id, metrics):
             return
-        metric_rows = _metric_rows(run_id, metrics)
-        latest_rows = _latest_per_key(metric_rows)
+        metric_rows = metric_rows_of(run_id, metrics)
+        latest_rows = latest_per_key(metric_rows)
         model_rows = [
             {"model_id": row[9], "key": row[1], "step": row[2], "timestamp": row[3],
              "run_id": run_id, "value": row[5], "value_kind": row[6], "dataset_name": row[7],

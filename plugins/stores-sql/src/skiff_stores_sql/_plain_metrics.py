@@ -22,7 +22,6 @@ driver error) is rolled back and handed to ``log_batch``, which raises MLflow's 
 
 from __future__ import annotations
 
-import math
 import os
 import threading
 
@@ -30,24 +29,23 @@ from sqlalchemy.pool import StaticPool
 
 from skiff.entities import Metric
 from skiff.validation import validate_key_name
-from skiff_stores_sql._common import FINITE, batch_seq_base, encode_value
-from skiff_stores_sql._dialect import LATEST_COLUMNS
+from skiff_stores_sql._common import (
+    FINITE,
+    METRIC_COLUMNS,
+    batch_seq_base,
+    encode_value,
+    latest_per_key,
+    metric_rows_of,
+)
+from skiff_stores_sql._dialect import LATEST_COLUMNS, LATEST_MERGE
 
 _INF, _NINF = float("inf"), float("-inf")
 _KNOWN_GOOD_KEYS_MAX = 10_000
-_METRIC_COLUMNS = ("run_uuid", "key", "step", "timestamp", "seq", "value", "value_kind")
+_METRIC_COLUMNS = METRIC_COLUMNS[:7]  # a plain point's: no dataset or model ID
 
 
 def _names(columns) -> str:
     return ", ".join(f'"{c}"' for c in columns)
-
-
-_LATEST_UPDATE = (
-    f'ON CONFLICT (run_uuid, "key") DO UPDATE SET '
-    f'{", ".join(f"{chr(34)}{c}{chr(34)} = excluded.{chr(34)}{c}{chr(34)}" for c in LATEST_COLUMNS[2:])} '
-    'WHERE (excluded.step, excluded."timestamp", excluded.value) > '
-    '(latest_metrics.step, latest_metrics."timestamp", latest_metrics.value)'
-)
 
 
 def plain_metrics_writer(engine, backend: str):
@@ -113,8 +111,8 @@ class MetricWriter:
         return False
 
     def try_write_batch(self, run_id: str, metrics: list) -> bool:
-        """Write a validated batch of plain points and return True, or write nothing and
-        return False (only PostgreSQL has a batch path of its own)."""
+        """Write a validated batch of points and return True, or write nothing and return
+        False (only PostgreSQL has a batch path of its own)."""
         return False
 
     def _plain(self, m: Metric) -> bool:
@@ -138,7 +136,7 @@ class SqliteMetricWriter(MetricWriter):
               "SELECT run_uuid, ?, ?, ?, ?, ?, ? FROM runs "
               "WHERE run_uuid = ? AND lifecycle_stage = 'active'")
     LATEST = (f"INSERT INTO latest_metrics ({_names(LATEST_COLUMNS)}) "
-              f"VALUES ({', '.join('?' * len(LATEST_COLUMNS))}) {_LATEST_UPDATE}")
+              f"VALUES ({', '.join('?' * len(LATEST_COLUMNS))}) {LATEST_MERGE}")
 
     def _write(self, run_id, metric, value, kind) -> bool:
         try:
@@ -173,13 +171,13 @@ class PostgresMetricWriter(MetricWriter):
         "RETURNING 1), "
         f"l AS (INSERT INTO latest_metrics ({_names(LATEST_COLUMNS)}) "
         "SELECT run_uuid, %(key)s, %(step)s, %(ts)s, %(value)s, %(kind)s, NULL, NULL, NULL "
-        f"FROM r {_LATEST_UPDATE}) "
+        f"FROM r {LATEST_MERGE}) "
         "SELECT count(*) FROM m"
     )
 
-    # The batch as arrays, numbered by WITH ORDINALITY (the position in the batch is the
-    # low bits of ``seq``); the newest point of each key (found here, cheaper than a sort in
-    # the statement) is merged into latest_metrics as log_batch's upsert does.
+    # The batch's columns as arrays, numbered by WITH ORDINALITY: ``seq`` is the batch's
+    # base plus the position, as in its rows; the newest point of each key is merged into
+    # latest_metrics as log_batch's upsert does.
     BATCH_STATEMENT = (
         "WITH r AS (SELECT run_uuid FROM runs "
         "WHERE run_uuid = %(run)s AND lifecycle_stage = 'active'), "
@@ -189,20 +187,34 @@ class PostgresMetricWriter(MetricWriter):
         "CAST(%(stamps)s AS int8[]), CAST(%(values)s AS float8[]), CAST(%(kinds)s AS int2[])) "
         "WITH ORDINALITY AS p(k, step, ts, value, kind, i) RETURNING 1), "
         f"l AS (INSERT INTO latest_metrics ({_names(LATEST_COLUMNS)}) "
-        "SELECT r.run_uuid, p.k, p.step, p.ts, p.value, p.kind, NULL, NULL, NULL "
-        "FROM r, unnest(CAST(%(latest_keys)s AS text[]), CAST(%(latest_steps)s AS int8[]), "
+        "SELECT r.run_uuid, p.*, NULL, NULL, NULL FROM r, "
+        "unnest(CAST(%(latest_keys)s AS text[]), CAST(%(latest_steps)s AS int8[]), "
         "CAST(%(latest_stamps)s AS int8[]), CAST(%(latest_values)s AS float8[]), "
-        "CAST(%(latest_kinds)s AS int2[])) AS p(k, step, ts, value, kind) "
-        f"{_LATEST_UPDATE}) "
+        f"CAST(%(latest_kinds)s AS int2[])) AS p {LATEST_MERGE}) "
         "SELECT count(*) FROM m"
     )
 
-    def try_write_batch(self, run_id: str, metrics: list) -> bool:
-        params = _batch_arrays(metrics)
-        if params is None:
+    def try_write_batch(self, run_id, metrics) -> bool:
+        try:
+            rows = metric_rows_of(str(run_id), metrics)
+        except (OverflowError, TypeError, ValueError):  # log_batch reports the bad point
             return False
-        params["run"], params["seq"] = str(run_id), batch_seq_base()
-        return self._execute(self.BATCH_STATEMENT, params) == len(metrics)
+        columns = list(zip(*rows))
+        run, keys, steps, stamps, seqs, values, kinds = columns[:7]
+        # Points with a dataset or a model ID (the last three columns) take the general
+        # path; valid key names hold no quote or backslash, which the array literal needs.
+        if any(column.count(None) != len(rows) for column in columns[7:]) or \
+                any('"' in k or "\\" in k for k in set(keys)):
+            return False
+        _, latest_keys, latest_steps, latest_stamps, latest_values, latest_kinds = \
+            list(zip(*latest_per_key(rows)))[:6]
+        return self._execute(self.BATCH_STATEMENT, {
+            "run": run[0], "seq": seqs[0], "keys": _key_array(keys), "steps": _array(steps),
+            "stamps": _array(stamps), "values": _array(values), "kinds": _array(kinds),
+            "latest_keys": _key_array(latest_keys), "latest_steps": _array(latest_steps),
+            "latest_stamps": _array(latest_stamps), "latest_values": _array(latest_values),
+            "latest_kinds": _array(latest_kinds),
+        }) == len(rows)
 
     def _prepare(self, connection) -> None:
         connection.autocommit = True  # each statement commits itself
@@ -232,45 +244,6 @@ def _array(values) -> str:
 
 
 def _key_array(keys) -> str:
-    # Valid key names hold no quote or backslash (checked by the caller): quoted, each
-    # stays one element whatever spaces or commas it holds.
+    # Quoted (keys hold no quote or backslash: checked by the caller), each key stays one
+    # element whatever spaces or commas it holds.
     return "{" + ",".join(['"' + k + '"' for k in keys]) + "}"
-
-
-def _batch_arrays(metrics: list) -> dict | None:
-    """A validated batch, and the newest point of each of its keys, as array parameters;
-    None when any point is not plain."""
-    if any(m.dataset_name is not None or m.dataset_digest is not None
-           or m.model_id is not None for m in metrics):
-        return None
-    keys = [m.key for m in metrics]
-    steps = [m.step for m in metrics]
-    stamps = [m.timestamp for m in metrics]
-    try:
-        values = [float(m.value) for m in metrics]
-    except (OverflowError, TypeError, ValueError):
-        return None
-    if not ({type(v) for v in steps} | {type(v) for v in stamps}) <= {int}:
-        return None
-    if any('"' in k or "\\" in k for k in set(keys)):
-        return None
-    if all(map(math.isfinite, values)):
-        kinds = [FINITE] * len(values)
-    else:
-        pairs = [encode_value(v) for v in values]
-        values, kinds = [v for v, _ in pairs], [k for _, k in pairs]
-    newest: dict[str, int] = {}  # key -> index of its newest point, by (step, timestamp, value)
-    for i, key in enumerate(keys):
-        j = newest.get(key)
-        if j is None or (steps[i], stamps[i], values[i]) > (steps[j], stamps[j], values[j]):
-            newest[key] = i
-    latest = list(newest.values())
-    return {
-        "keys": _key_array(keys), "steps": _array(steps), "stamps": _array(stamps),
-        "values": _array(values), "kinds": _array(kinds),
-        "latest_keys": _key_array([keys[i] for i in latest]),
-        "latest_steps": _array([steps[i] for i in latest]),
-        "latest_stamps": _array([stamps[i] for i in latest]),
-        "latest_values": _array([values[i] for i in latest]),
-        "latest_kinds": _array([kinds[i] for i in latest]),
-    }
