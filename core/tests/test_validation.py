@@ -8,6 +8,7 @@ from skiff.validation import (
     validate_batch,
     validate_key_name,
     validate_metric,
+    validate_metrics,
     validate_relative_path,
 )
 
@@ -26,10 +27,14 @@ def test_invalid_keys(key):
 
 
 @pytest.mark.parametrize("value, timestamp, step", [
-    ("1.0", 1, 0), (True, 1, 0), (1.0, -1, 0), (1.0, 1.5, 0), (1.0, 1, "2")])
+    ("1.0", 1, 0), (True, 1, 0), (1.0, -1, 0), (1.0, 1.5, 0), (1.0, 1, "2"),
+    (10**400, 1, 0), (1.0, 2**63, 0), (1.0, 1, 2**63), (1.0, 1, -(2**63) - 1)])
 def test_invalid_metric_values(value, timestamp, step):
     with pytest.raises(SkiffException):
         validate_metric("m", value, timestamp, step)
+    with pytest.raises(SkiffException) as err:
+        validate_metrics([Metric("m", value, timestamp, step)])
+    assert err.value.error_code == "INVALID_PARAMETER_VALUE"
 
 
 def test_batch_limits_and_duplicate_params():

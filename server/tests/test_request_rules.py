@@ -135,3 +135,28 @@ def test_json_body_size_limit(make_app):
     client = make_app(max_json_bytes=1000).test_client()
     msg = _err(client.post(URL, json={"name": "x" * 2000}))
     assert "too large" in msg
+
+
+def test_numbers_out_of_range_are_refused_not_crashes(client):
+    # JSON integers beyond a double (value) or a 64-bit integer (step, timestamp): 400, and
+    # nothing stored
+    exp = client.post(URL, json={"name": "ranges"}).get_json()["experiment_id"]
+    run_id = client.post("/api/2.0/mlflow/runs/create", json={"experiment_id": exp}) \
+        .get_json()["run"]["info"]["run_id"]
+    huge = "1" + "0" * 400
+    bodies = [
+        ("log-metric", f'{{"run_id": "{run_id}", "key": "m", "value": {huge}, "timestamp": 1}}'),
+        ("log-batch", f'{{"run_id": "{run_id}", "metrics": [{{"key": "m", "value": {huge}, '
+                      '"timestamp": 1}]}'),
+        ("log-metric", f'{{"run_id": "{run_id}", "key": "m", "value": 1, '
+                       f'"timestamp": {2**64}}}'),
+        ("log-batch", f'{{"run_id": "{run_id}", "metrics": [{{"key": "m", "value": 1, '
+                      f'"timestamp": 1, "step": {2**63}}}]}}'),
+    ]
+    for route, body in bodies:
+        msg = _err(client.post(f"/api/2.0/mlflow/runs/{route}", data=body,
+                               content_type="application/json"))
+        assert "double" in msg or "64-bit integer" in msg
+    history = client.get("/api/2.0/mlflow/metrics/get-history",
+                         query_string={"run_id": run_id, "metric_key": "m"}).get_json()
+    assert history.get("metrics", []) == []

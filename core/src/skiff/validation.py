@@ -36,6 +36,8 @@ MAX_INPUT_TAG_KEY_SIZE = 255
 MAX_INPUT_TAG_VALUE_SIZE = 500
 MAX_ARTIFACT_LOCATION_LENGTH = 2048
 
+# Steps and timestamps are stored as 64-bit integers; a value must fit a double.
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _VALID_KEY = re.compile(r"^[/\w.\- :]*$")
 _RUN_ID = re.compile(r"^[a-zA-Z0-9][\w\-]{0,255}$")
 _EXPERIMENT_ID = re.compile(r"^[a-zA-Z0-9][\w\-]{0,63}$")
@@ -74,19 +76,29 @@ def validate_key_name(key, kind: str) -> None:
         )
 
 
+def _fits_double(value) -> bool:
+    try:
+        float(value)
+    except (OverflowError, TypeError, ValueError):  # an int beyond the largest double
+        return False
+    return True
+
+
 def validate_metric(key, value, timestamp, step) -> None:
     validate_key_name(key, "metric")
-    if isinstance(value, bool) or not isinstance(value, numbers.Number):
+    if isinstance(value, bool) or not isinstance(value, numbers.Number) or not _fits_double(value):
         raise _bad(
             f"Got invalid value {value!r} for metric '{key}' (timestamp={timestamp}). "
             "Please specify value as a valid double (64-bit floating point)"
         )
-    if isinstance(timestamp, bool) or not isinstance(timestamp, numbers.Integral) or timestamp < 0:
+    if isinstance(timestamp, bool) or not isinstance(timestamp, numbers.Integral) \
+            or not 0 <= timestamp <= _INT64_MAX:
         raise _bad(
             f"Got invalid timestamp {timestamp!r} for metric '{key}' (value={value}). "
             "Timestamp must be a nonnegative long (64-bit integer)"
         )
-    if isinstance(step, bool) or not isinstance(step, numbers.Integral):
+    if isinstance(step, bool) or not isinstance(step, numbers.Integral) \
+            or not _INT64_MIN <= step <= _INT64_MAX:
         raise _bad(
             f"Got invalid step {step!r} for metric '{key}' (value={value}). "
             "Step must be a valid long (64-bit integer)."
@@ -155,8 +167,9 @@ def validate_metrics(metrics) -> None:
     good_keys: set = set()
     for m in metrics:
         key, value, timestamp, step = m.key, m.value, m.timestamp, m.step
-        if (type(value) in (float, int) and type(timestamp) is int and timestamp >= 0
-                and type(step) is int and type(key) is str):
+        if (type(value) is float and type(timestamp) is int and 0 <= timestamp <= _INT64_MAX
+                and type(step) is int and _INT64_MIN <= step <= _INT64_MAX
+                and type(key) is str):
             if key not in good_keys:
                 validate_key_name(key, "metric")
                 good_keys.add(key)

@@ -160,7 +160,11 @@ def _coerce(name: str, value, kind, from_query: bool):
         if isinstance(value, bool):
             raise _wrong_type(name, value)
         if isinstance(value, (int, float)):
-            return float(value)
+            try:
+                return float(value)
+            except OverflowError:  # a JSON integer beyond the largest double
+                raise _bad(f"Invalid value {value} for parameter '{name}' supplied: it does "
+                           "not fit a double (64-bit floating point).") from None
         if isinstance(value, str):
             text = value.strip().lower()
             special = {"nan": math.nan, "infinity": math.inf, "-infinity": -math.inf,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 
 from flask import Blueprint
@@ -128,6 +129,7 @@ def _metric(item: dict, where: str, run_id: str | None = None) -> Metric:
 
 
 _PLAIN_METRIC_FIELDS = frozenset(("key", "value", "timestamp", "step"))
+_DOUBLE_MAX = int(sys.float_info.max)  # a larger integer value is reported by _metric
 
 
 def _metrics(raw: list, run_id: str) -> list[Metric]:
@@ -139,7 +141,8 @@ def _metrics(raw: list, run_id: str) -> list[Metric]:
         if item.keys() <= _PLAIN_METRIC_FIELDS:
             key, value = item.get("key"), item.get("value")
             timestamp, step = item.get("timestamp"), item.get("step", 0)
-            if (type(key) is str and key and type(value) in (float, int)
+            if (type(key) is str and key and (type(value) is float or (
+                    type(value) is int and -_DOUBLE_MAX <= value <= _DOUBLE_MAX))
                     and type(timestamp) is int and type(step) is int):
                 out.append(Metric(key, float(value), timestamp, step))
                 continue
