@@ -184,6 +184,10 @@ class ExperimentContract(ContractBase):
             store.search_experiments(filter_string="name = 'a' OR name = 'b'")
 
     def test_search_experiments_default_order_newest_first(self, store):
+        # Creation times are in milliseconds: a new store's Default experiment and one
+        # created at once may share one, and then the ID decides their order.
+        store.search_experiments()
+        time.sleep(0.005)
         first = store.create_experiment("first")
         time.sleep(0.005)
         second = store.create_experiment("second")
