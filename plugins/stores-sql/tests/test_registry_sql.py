@@ -259,3 +259,40 @@ def test_pages_larger_than_one_in_list_keep_every_tag_and_alias(db_uri):
     versions = store.search_model_versions(max_results=n, order_by=["name"])
     assert [v.aliases for v in versions[:8]] == [["champion"]] + [[]] * 6 + [["champion"]]
     assert all(v.tags == {"v": v.name} for v in versions)
+
+
+def test_version_tags_are_read_for_the_versions_shown(db_uri):
+    """A page reads the tags of the versions it shows (a models page: the latest per
+    stage), in chunks of (name, version) pairs: one model's 542 versions span two chunks,
+    and an alias is listed once whichever chunk reads it."""
+    from skiff_stores_sql import _registry_rows
+    from skiff_stores_sql import schema as t
+
+    store = _store(db_uri)
+    n = _registry_rows.PAIR_CHUNK + 30
+    stages = ["None", "Staging", "Production", "Archived"]
+    with store.engine.begin() as conn:
+        conn.execute(t.registered_models.insert(), [
+            {"name": "big", "creation_timestamp": 0, "last_updated_timestamp": 0,
+             "last_version": n}])
+        conn.execute(t.model_versions.insert(), [
+            {"name": "big", "version": v, "creation_timestamp": v, "last_updated_timestamp": v,
+             "current_stage": stages[v % 4], "source": "s3://b/m", "status": "READY"}
+            for v in range(1, n + 1)])
+        conn.execute(t.model_version_tags.insert(), [
+            {"name": "big", "version": v, "key": "v", "value": str(v)} for v in range(1, n + 1)])
+        conn.execute(t.registered_model_aliases.insert(), [
+            {"name": "big", "alias": "first", "version": 1},
+            {"name": "big", "alias": "last", "version": n}])
+    versions = store.search_model_versions(max_results=n, order_by=["version_number"])
+    assert [v.version for v in versions] == [str(v) for v in range(1, n + 1)]
+    assert all(v.tags == {"v": v.version} for v in versions)
+    assert [(v.version, v.aliases) for v in versions if v.aliases] == [
+        ("1", ["first"]), (str(n), ["last"])]
+    (model,) = store.search_registered_models()
+    assert model.aliases == {"first": "1", "last": str(n)}
+    latest = {v.current_stage: v for v in model.latest_versions}
+    assert {stage: v.version for stage, v in latest.items()} == {
+        stages[v % 4]: str(v) for v in range(n - 3, n + 1)}
+    assert all(v.tags == {"v": v.version} for v in model.latest_versions)
+    assert latest[stages[n % 4]].aliases == ["last"]

@@ -1,60 +1,105 @@
-"""SELECTs keyed by one list of values (``column IN (...)``), run as driver SQL rendered
-once per dialect and list size: SQLAlchemy renders an expanding list anew on each
-execution, ~3 us a value, a third of a 1000-row page's time otherwise."""
+"""SELECTs keyed by lists of values (``column IN (...)``) or of pairs (``(a, b) IN (...)``),
+run as driver SQL rendered once per dialect and list sizes: SQLAlchemy renders an
+expanding list anew on each execution, ~3 us a value, a third of a 1000-row page's time
+otherwise."""
 
 from __future__ import annotations
 
+import re
+
 _MARKS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+_IN_LIST = re.compile(r"IN \(__\[POSTCOMPILE_(\w+)\]\)")
 
 
 class ExpandingSelect:
-    """A SELECT whose only parameter is the expanding list ``param`` (used any number of
-    times in it). PostgreSQL gets ``= ANY(%s)`` with one array parameter: one statement
-    text for every list (prepared once by psycopg; with psycopg the array travels once
-    however many times the statement uses it), planned in a fraction of a long IN
-    list's time. Other backends get an IN list padded to a power of two with its last
-    value (harmless in an IN), so few sizes get cached."""
+    """A SELECT whose only parameters are the expanding lists ``params`` (each may be used
+    several times); those also named in ``pairs`` hold 2-tuples compared with two
+    columns, ``sa.tuple_(a, b).in_(sa.bindparam(name, expanding=True))``.
 
-    def __init__(self, stmt, param: str):
+    PostgreSQL gets ``= ANY(%s)``, one array parameter per list: one statement text for
+    every list size (prepared once by psycopg; with psycopg each array travels once
+    however often it is used, in binary), planned in a fraction of a long IN list's
+    time. Other backends get IN lists padded to a power of two with their last value
+    (harmless in an IN), so few sizes get cached; SQLite writes pairs as
+    ``IN (VALUES (?, ?), ...)``. Pairs on PostgreSQL take SQLAlchemy's ordinary path:
+    every array form of them measured slower there than selecting by the first column
+    alone and dropping the rest."""
+
+    def __init__(self, stmt, *params: str, pairs: tuple[str, ...] = ()):
         self.stmt = stmt
-        self.param = param
-        self._token = f"__[POSTCOMPILE_{param}]"
+        self.params = params
+        self.pairs = frozenset(pairs)
         self._rendered: dict[tuple, tuple | None] = {}
 
-    def _render(self, dialect, size: int):
-        """(driver SQL, function of the values to its parameters), or None."""
+    def _style(self, dialect) -> str | None:
+        if dialect.name != "postgresql":
+            return "list"
+        if self.pairs:
+            return None
+        return "named" if dialect.driver == "psycopg" else "array"
+
+    def _in_clause(self, param: str, style: str, mark: str, size: int, dialect) -> str:
+        if style == "named":
+            return f"= ANY(%({param})b)"
+        if style == "array":
+            return f"= ANY({mark})"
+        if param in self.pairs:
+            rows = ", ".join([f"({mark}, {mark})"] * size)
+            return f"IN (VALUES {rows})" if dialect.name == "sqlite" else f"IN ({rows})"
+        return "IN (" + ", ".join([mark] * size) + ")"
+
+    def _render(self, dialect, sizes: tuple):
+        """(driver SQL, function of the lists to its parameters), or None."""
         compiled = self.stmt.compile(dialect=dialect)
         template, mark = str(compiled), _MARKS.get(dialect.paramstyle)
-        uses = template.count(self._token)
-        if not (mark and uses and set(compiled.binds) == {self.param}):
+        style = self._style(dialect)
+        pieces = _IN_LIST.split(template)
+        uses = pieces[1::2]  # the list behind each IN, in the statement's order
+        if (not mark or style is None or set(compiled.binds) != set(self.params)
+                or set(uses) != set(self.params) or "POSTCOMPILE" in "".join(pieces[0::2])):
             return None
-        if dialect.name == "postgresql":
-            in_list = f"IN ({self._token})"
-            if template.count(in_list) != uses:
-                return None
-            if dialect.driver == "psycopg":
-                # One named parameter however often used: psycopg sends the array once,
-                # in binary (no quoting of each value, ~3 ms for 1000 run IDs).
-                return (template.replace(in_list, "= ANY(%(values)b)"),
-                        lambda values: {"values": list(values)})
-            return (template.replace(in_list, f"= ANY({mark})"),
-                    lambda values: (list(values),) * uses)
-        return (template.replace(self._token, ", ".join([mark] * size)),
-                lambda values: (tuple(values) + (values[-1],) * (size - len(values))) * uses)
+        size = dict(zip(self.params, sizes))
+        for i in range(1, len(pieces), 2):
+            pieces[i] = self._in_clause(pieces[i], style, mark, size[pieces[i]], dialect)
+        return "".join(pieces), self._parameters(style, uses, size)
 
-    def rows(self, conn, values: list) -> list:
-        """The rows (as tuples) for ``values`` (not empty)."""
+    def _parameters(self, style: str, uses: list, size: dict):
+        params, pairs = self.params, self.pairs
+        if style == "named":
+            return lambda lists: {param: list(values) for param, values in zip(params, lists)}
+        index = {param: i for i, param in enumerate(params)}
+        if style == "array":
+            return lambda lists: tuple(list(lists[index[use]]) for use in uses)
+
+        def positional(lists):
+            out = []
+            for use in uses:
+                values = list(lists[index[use]])
+                values += [values[-1]] * (size[use] - len(values))
+                if use in pairs:
+                    for pair in values:
+                        out.extend(pair)
+                else:
+                    out.extend(values)
+            return tuple(out)
+        return positional
+
+    def rows(self, conn, *lists) -> list:
+        """The rows (as tuples) for one non-empty list per parameter, in ``params`` order."""
         dialect = conn.dialect
-        size = 0 if dialect.name == "postgresql" else 1 << max(len(values) - 1, 0).bit_length()
-        key = (dialect.name, dialect.driver, size)
+        postgres = dialect.name == "postgresql"
+        sizes = tuple(0 if postgres else 1 << max(len(values) - 1, 0).bit_length()
+                      for values in lists)
+        key = (dialect.name, dialect.driver, sizes)
         if key not in self._rendered:
-            self._rendered[key] = self._render(dialect, size)
+            self._rendered[key] = self._render(dialect, sizes)
         rendered = self._rendered[key]
         if rendered is None:  # an unexpected paramstyle or rendering: the ordinary path
-            return conn.execute(self.stmt, {self.param: list(values)}).all()
+            return conn.execute(self.stmt, {
+                param: [tuple(v) for v in values] if param in self.pairs else list(values)
+                for param, values in zip(self.params, lists)}).all()
         sql, parameters = rendered
-        params = parameters(values)
-        result = conn.exec_driver_sql(sql, params)
+        result = conn.exec_driver_sql(sql, parameters(lists))
         try:
             return result.cursor.fetchall()
         finally:

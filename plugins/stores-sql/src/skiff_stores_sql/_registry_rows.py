@@ -1,6 +1,6 @@
-"""Registry rows to entities in few statements, all keyed by the page's model names: one
-for the tags and aliases of models and their versions together, and for a page of models
-one for their latest version per stage.
+"""Registry rows to entities in few statements: for a page of models one for their latest
+version per stage and one for the models' tags and aliases with those versions' tags;
+for a page of versions one for their tags and their models' aliases.
 
 Rows are unpacked by position (a SQLAlchemy ``Row`` attribute costs ~0.5 us, a tuple slot
 next to nothing: it is most of a search page's time otherwise), so the column order of the
@@ -27,8 +27,10 @@ for _table, _columns in ((t.registered_models, _MODEL_COLUMNS),
     if tuple(c.key for c in _table.c)[:len(_columns)] != _columns:
         raise RuntimeError(f"{_table.name} columns changed: update {__name__}")
 
-CHUNK = 256  # names per IN list: 3 padded lists a statement stay under SQLite's old 999
+CHUNK = 256  # models per statement (their latest versions: at most 4 pairs each)
+PAIR_CHUNK = 512  # versions per statement, with their models' names
 _names = sa.bindparam("names", expanding=True)
+_pairs = sa.bindparam("pairs", expanding=True)
 _stages = sa.bindparam("stages", expanding=True)
 _mt, _al, _vt, _mv = (t.registered_model_tags, t.registered_model_aliases,
                       t.model_version_tags, t.model_versions)
@@ -36,53 +38,99 @@ MODEL_TAG, ALIAS, VERSION_TAG = 0, 1, 2
 
 
 def _kind(kind: int):
-    return sa.literal_column(str(kind))  # inline: the driver SQL binds names only
+    return sa.literal_column(str(kind))  # inline: the driver SQL binds the lists only
 
 
-def _extras_statement(*kinds):
-    """(kind, name, version, key, value) rows: model tags, aliases (key = alias) and
-    version tags of the ``names``, in one UNION ALL."""
+def _extras_statement(kinds: tuple, by_pairs: bool):
+    """(kind, name, version, key, value) rows in one UNION ALL: tags and aliases (key =
+    alias) of the models ``names``, and the tags of their versions: those of ``pairs``
+    ((name, version)) when ``by_pairs``, else of every version (the caller drops the
+    rest). PostgreSQL reads by name alone: each pair form measured slower there than
+    ``= ANY(names)``; SQLite needs the names too, or it scans the table for the pairs."""
+    version_tags = [_vt.c.name.in_(_names)]
+    if by_pairs:
+        version_tags.append(sa.tuple_(_vt.c.name, _vt.c.version).in_(_pairs))
     parts = {
         MODEL_TAG: sa.select(_kind(MODEL_TAG), _mt.c.name, sa.null(), _mt.c.key,
                              _mt.c.value).where(_mt.c.name.in_(_names)),
         ALIAS: sa.select(_kind(ALIAS), _al.c.name, _al.c.version, _al.c.alias,
                          sa.null()).where(_al.c.name.in_(_names)),
         VERSION_TAG: sa.select(_kind(VERSION_TAG), _vt.c.name, _vt.c.version, _vt.c.key,
-                               _vt.c.value).where(_vt.c.name.in_(_names)),
+                               _vt.c.value).where(*version_tags),
     }
-    return ExpandingSelect(sa.union_all(*(parts[kind] for kind in kinds)), "names")
+    lists = ("names", "pairs") if by_pairs and VERSION_TAG in kinds else ("names",)
+    return ExpandingSelect(sa.union_all(*(parts[kind] for kind in kinds)), *lists,
+                           pairs=("pairs",) if len(lists) == 2 else ())
 
 
-_MODEL_EXTRAS = _extras_statement(MODEL_TAG, ALIAS, VERSION_TAG)
-_VERSION_EXTRAS = _extras_statement(ALIAS, VERSION_TAG)
+_MODEL_EXTRAS, _VERSION_EXTRAS = (MODEL_TAG, ALIAS, VERSION_TAG), (ALIAS, VERSION_TAG)
+_STATEMENTS = {(kinds, by_pairs): _extras_statement(kinds, by_pairs)
+               for kinds in (_MODEL_EXTRAS, _VERSION_EXTRAS, (MODEL_TAG, ALIAS))
+               for by_pairs in (False, True)}
+
+
+def _extras_rows(conn, kinds: tuple, names: list, pairs: list) -> list:
+    if VERSION_TAG in kinds and not pairs:
+        kinds = tuple(kind for kind in kinds if kind != VERSION_TAG)
+    if not kinds:
+        return []
+    by_pairs = conn.dialect.name != "postgresql"
+    statement = _STATEMENTS[kinds, by_pairs]
+    if by_pairs and VERSION_TAG in kinds:
+        return statement.rows(conn, names, pairs)
+    return statement.rows(conn, names)
 
 
 class Extras:
-    """Tags and aliases of some models and their versions."""
+    """Tags and aliases of some models, and the tags of some of their versions: only
+    those shown (a page of models shows its latest versions, not every version of every
+    model on it)."""
 
-    def __init__(self):
+    def __init__(self, versions):
         self.model_tags: dict[str, dict] = {}
         self.aliases: dict[str, dict[str, str]] = {}  # name -> {alias: version}
         self.version_aliases: dict[tuple, list] = {}  # (name, version) -> [alias]
         self.version_tags: dict[tuple, dict] = {}
+        self._wanted = set(versions)
+        self._aliases: set[tuple] = set()
 
     @classmethod
-    def fetch(cls, conn, names, for_models: bool) -> Extras:
-        extras = cls()
-        statement = _MODEL_EXTRAS if for_models else _VERSION_EXTRAS
-        aliases = []
-        for chunk in _chunks(sorted(set(names))):
-            for kind, name, version, key, value in statement.rows(conn, chunk):
-                if kind == VERSION_TAG:
-                    extras.version_tags.setdefault((name, version), {})[key] = value
-                elif kind == MODEL_TAG:
-                    extras.model_tags.setdefault(name, {})[key] = value
-                else:
-                    aliases.append((name, key, version))
-        for name, alias, version in sorted(aliases):
-            extras.aliases.setdefault(name, {})[alias] = str(version)
-            extras.version_aliases.setdefault((name, version), []).append(alias)
-        return extras
+    def for_models(cls, conn, names, versions) -> Extras:
+        """Tags and aliases of the models ``names``, tags of ``versions`` (pairs)."""
+        extras = cls(versions)
+        by_name: dict[str, list] = {}
+        for name, version in versions:
+            by_name.setdefault(name, []).append(version)
+        for chunk in _chunks(sorted(set(names)), CHUNK):
+            pairs = [(name, v) for name in chunk for v in by_name.get(name, ())]
+            extras._add(_extras_rows(conn, _MODEL_EXTRAS, chunk, pairs))
+        return extras._done()
+
+    @classmethod
+    def for_versions(cls, conn, versions) -> Extras:
+        """Tags of ``versions`` ((name, version) pairs) and aliases of their models."""
+        extras = cls(versions)
+        for chunk in _chunks(sorted(extras._wanted), PAIR_CHUNK):
+            names = sorted({name for name, _ in chunk})
+            extras._add(_extras_rows(conn, _VERSION_EXTRAS, names, chunk))
+        return extras._done()
+
+    def _add(self, rows) -> None:
+        wanted = self._wanted
+        for kind, name, version, key, value in rows:
+            if kind == VERSION_TAG:
+                if (name, version) in wanted:
+                    self.version_tags.setdefault((name, version), {})[key] = value
+            elif kind == MODEL_TAG:
+                self.model_tags.setdefault(name, {})[key] = value
+            else:  # a model's aliases come once per chunk that holds its versions
+                self._aliases.add((name, key, version))
+
+    def _done(self) -> Extras:
+        for name, alias, version in sorted(self._aliases):
+            self.aliases.setdefault(name, {})[alias] = str(version)
+            self.version_aliases.setdefault((name, version), []).append(alias)
+        return self
 
 
 def _latest_statement(with_stages: bool):
@@ -99,9 +147,9 @@ _LATEST = ExpandingSelect(_latest_statement(False), "names")
 _LATEST_IN_STAGES = _latest_statement(True)
 
 
-def _chunks(names: list):
-    for start in range(0, len(names), CHUNK):
-        yield names[start:start + CHUNK]
+def _chunks(items: list, size: int):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
 
 
 def versions_from_rows(conn, rows, extras: Extras | None = None) -> list[ModelVersion]:
@@ -110,7 +158,7 @@ def versions_from_rows(conn, rows, extras: Extras | None = None) -> list[ModelVe
     if not rows:
         return []
     if extras is None:
-        extras = Extras.fetch(conn, {row[0] for row in rows}, for_models=False)
+        extras = Extras.for_versions(conn, [(row[0], row[1]) for row in rows])
     tags, aliases = extras.version_tags, extras.version_aliases
     out = []
     for row in rows:
@@ -126,11 +174,11 @@ def versions_from_rows(conn, rows, extras: Extras | None = None) -> list[ModelVe
     return out
 
 
-def latest_versions(conn, names, stages=None, extras: Extras | None = None
-                    ) -> list[ModelVersion]:
-    """The highest version per (model, stage) of ``names``: by name, then stage order."""
+def _latest_rows(conn, names, stages=None) -> list:
+    """model_versions rows of the highest version per (model, stage) of ``names``, by
+    name, then stage order."""
     rows = []
-    for chunk in _chunks(sorted(set(names))):
+    for chunk in _chunks(sorted(set(names)), CHUNK):
         if stages is None:
             rows += _LATEST.rows(conn, chunk)
         else:
@@ -138,7 +186,12 @@ def latest_versions(conn, names, stages=None, extras: Extras | None = None
                                                      "stages": list(stages)}).all()
     order = {stage: i for i, stage in enumerate(stages or ALL_STAGES)}
     rows.sort(key=lambda r: (r[0], order.get(r[6], len(order))))
-    return versions_from_rows(conn, rows, extras)
+    return rows
+
+
+def latest_versions(conn, names, stages=None) -> list[ModelVersion]:
+    """The highest version per (model, stage) of ``names``: by name, then stage order."""
+    return versions_from_rows(conn, _latest_rows(conn, names, stages))
 
 
 def models_from_rows(conn, rows, with_latest: bool = True) -> list[RegisteredModel]:
@@ -147,11 +200,11 @@ def models_from_rows(conn, rows, with_latest: bool = True) -> list[RegisteredMod
     if not rows:
         return []
     names = {row[0] for row in rows}
-    extras = Extras.fetch(conn, names, for_models=True)
+    latest_rows = _latest_rows(conn, names) if with_latest else []
+    extras = Extras.for_models(conn, names, [(row[0], row[1]) for row in latest_rows])
     latest: dict[str, list] = {}
-    if with_latest:
-        for mv in latest_versions(conn, names, None, extras):
-            latest.setdefault(mv.name, []).append(mv)
+    for mv in versions_from_rows(conn, latest_rows, extras):
+        latest.setdefault(mv.name, []).append(mv)
     out = []
     for row in rows:
         name, created, updated, description, user_id = row[:5]
