@@ -61,3 +61,13 @@ def test_session_prices_index_walks_and_parallel_workers(postgres_uri, tmp_path)
             "WHERE name IN ('random_page_cost', 'parallel_setup_cost')").all())
     assert float(settings["random_page_cost"]) <= 1.1
     assert float(settings["parallel_setup_cost"]) >= 10000
+
+
+def test_key_list_lookups_are_prepared_on_their_first_run(postgres_uri):
+    """A page's lookups by a list of keys plan the same for any keys: prepared at once, a
+    connection plans them five times (PostgreSQL's custom plans) rather than ten."""
+    store = SqlRegistryStore(postgres_uri)
+    store.create_registered_model("m", tags=[])
+    store.search_registered_models()
+    lookups = [s for s in _prepared_statements(store) if "= ANY(" in s]
+    assert lookups and not [s for s in lookups if "LIMIT" in s], lookups

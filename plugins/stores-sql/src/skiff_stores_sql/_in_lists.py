@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import re
 
+from skiff_stores_sql.engine import PREPARE_AT_ONCE
+
 _MARKS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+_PREPARE_AT_ONCE = {PREPARE_AT_ONCE: True}
 _IN_LIST = re.compile(r"IN \(__\[POSTCOMPILE_(\w+)\]\)")
 
 
@@ -99,7 +102,9 @@ class ExpandingSelect:
                 param: [tuple(v) for v in values] if param in self.pairs else list(values)
                 for param, values in zip(self.params, lists)}).all()
         sql, parameters = rendered
-        result = conn.exec_driver_sql(sql, parameters(lists))
+        # Its plan is the same for any list: PostgreSQL may keep one after five runs.
+        options = _PREPARE_AT_ONCE if dialect.driver == "psycopg" else None
+        result = conn.exec_driver_sql(sql, parameters(lists), execution_options=options)
         try:
             return result.cursor.fetchall()
         finally:
