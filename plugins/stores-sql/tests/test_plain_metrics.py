@@ -86,3 +86,68 @@ def test_postgres_batch_path_declines_what_log_batch_must_answer(pg_store):
     with pytest.raises(SkiffException, match="must be in the 'active' state"):
         pg_store.log_batch(run_id, plain, [], [])
     assert pg_store.get_metric_history(run_id, "m") == []
+
+
+class _ReplyLost:
+    """A driver connection whose statements run (and commit), after which the connection
+    dies before the reply is read: what a network drop right after COMMIT looks like."""
+
+    def __init__(self, connection):
+        self._connection = connection
+
+    def __getattr__(self, name):
+        return getattr(self._connection, name)
+
+    def cursor(self):
+        connection, cursor = self._connection, self._connection.cursor()
+
+        class Cursor:
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc):
+                cursor.close()
+
+            def execute(self, statement, params=None):
+                import psycopg
+
+                cursor.execute(statement, params)
+                connection.close()
+                raise psycopg.OperationalError("server closed the connection unexpectedly")
+
+        return Cursor()
+
+
+@pytest.mark.parametrize("batch", [False, True])
+def test_postgres_write_with_a_lost_reply_is_reported_not_repeated(pg_store, batch):
+    run_id = _run(pg_store)
+    writer = pg_store._plain_metrics
+    real = writer._connection()
+    writer._local.connection = _ReplyLost(real)
+    writer._local.used = (writer._local.connection, writer._local.used[1])
+    points = [Metric("loss", 0.5, 10, step) for step in range(3 if batch else 1)]
+    with pytest.raises(SkiffException) as caught:
+        if batch:
+            pg_store.log_batch(run_id, points, [], [])
+        else:
+            pg_store.log_metric(run_id, points[0])
+    assert caught.value.error_code == "TEMPORARILY_UNAVAILABLE"
+    assert "may or may not have been stored" in caught.value.message
+    # Stored once (the statement committed), not again by the general path.
+    assert len(pg_store.get_metric_history(run_id, "loss")) == len(points)
+    pg_store.log_metric(run_id, Metric("loss", 0.1, 11, 9))  # a new connection takes over
+    assert len(pg_store.get_metric_history(run_id, "loss")) == len(points) + 1
+
+
+def test_postgres_writer_pings_a_connection_idle_for_a_while(pg_store, monkeypatch):
+    from skiff_stores_sql import _plain_metrics
+
+    run_id = _run(pg_store)
+    writer = pg_store._plain_metrics
+    pg_store.log_metric(run_id, Metric("loss", 0.5, 10, 0))
+    first = writer._local.connection
+    first.close()  # the server went away while the connection sat idle
+    monkeypatch.setattr(_plain_metrics, "IDLE_BEFORE_PING_S", 0.0)
+    pg_store.log_metric(run_id, Metric("loss", 0.4, 11, 1))  # pinged, replaced, written once
+    assert writer._local.connection is not first
+    assert [m.step for m in pg_store.get_metric_history(run_id, "loss")] == [0, 1]

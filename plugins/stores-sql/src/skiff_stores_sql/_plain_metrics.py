@@ -16,18 +16,22 @@ array parameters and one statement checks the run, inserts them and merges the n
 point of each key, in one round trip and one commit (the general path's BEGIN, run check,
 COPY, upsert and COMMIT took six round trips and Python work per row).
 
-Anything unusual (MySQL, datasets or model IDs on a point, a missing or deleted run, a
-driver error) is rolled back and handed to ``log_batch``, which raises MLflow's errors.
+Anything unusual (MySQL, datasets or model IDs on a point, a missing or deleted run, an
+error the server reports) is rolled back and handed to ``log_batch``, which raises MLflow's
+errors. A PostgreSQL connection that goes silent while a write is out is reported instead:
+the write may have committed.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+import time
 
 from sqlalchemy.pool import StaticPool
 
 from skiff.entities import Metric
+from skiff.errors import SkiffException
 from skiff.validation import validate_key_name
 from skiff_stores_sql._common import (
     FINITE,
@@ -38,6 +42,7 @@ from skiff_stores_sql._common import (
     metric_rows_of,
 )
 from skiff_stores_sql._dialect import LATEST_COLUMNS, LATEST_MERGE
+from skiff_stores_sql.engine import IDLE_BEFORE_PING_S, describe_location
 
 _INF, _NINF = float("inf"), float("-inf")
 _KNOWN_GOOD_KEYS_MAX = 10_000
@@ -219,21 +224,55 @@ class PostgresMetricWriter(MetricWriter):
     def _prepare(self, connection) -> None:
         connection.autocommit = True  # each statement commits itself
 
+    def _connection(self):
+        """This thread's connection, pinged first when idle for a while (a server restart or
+        timeout may have closed it): once a write is sent, a failure is not retried."""
+        local = self._local
+        connection = super()._connection()
+        used, now = getattr(local, "used", None), time.monotonic()
+        if used is not None and used[0] is connection and now - used[1] >= IDLE_BEFORE_PING_S:
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT 1")
+            except Exception:  # noqa: BLE001 - a dead connection: start a new one
+                self._drop_connection()
+                connection = super()._connection()
+        local.used = (connection, now)
+        return connection
+
     def _write(self, run_id, metric, value, kind) -> bool:
         return self._execute(self.STATEMENT, {
             "run": run_id, "key": metric.key, "step": metric.step, "ts": metric.timestamp,
             "seq": batch_seq_base(), "value": value, "kind": kind}) == 1
 
     def _execute(self, statement: str, params: dict) -> int:
-        """The statement's count of inserted points; 0 after any error (nothing stored: a
-        single statement in autocommit mode is all or nothing)."""
+        """The statement's count of inserted points; 0 when nothing was stored (any error
+        the server reports: a single statement in autocommit mode is all or nothing). A
+        connection that went silent while the statement was out may have taken the reply
+        to its commit with it: written again by the general path, the points could be
+        stored twice, so that is reported (TEMPORARILY_UNAVAILABLE)."""
         try:
             connection = self._connection()
+        except Exception:  # noqa: BLE001 - no connection, nothing sent: the general path
+            self._drop_connection()
+            return 0
+        try:
             with connection.cursor() as cursor:
                 cursor.execute(statement, params)
                 return cursor.fetchone()[0]
-        except Exception:  # noqa: BLE001 - the general path retries and reports it
+        except Exception as exc:  # noqa: BLE001 - the general path retries and reports it
+            # An error the server sent (it has a SQLSTATE: a failed statement, or a session
+            # it terminated, which answers before running anything) means nothing was
+            # stored; a connection that just went silent may have committed.
+            reported = getattr(exc, "sqlstate", None) or getattr(exc, "pgcode", None)
+            lost = not reported and bool(getattr(connection, "broken", False)
+                                         or connection.closed)
             self._drop_connection()
+            if lost:
+                raise SkiffException(
+                    f"Lost the connection to the {describe_location(self.engine.url)} while "
+                    f"writing metrics; they may or may not have been stored: "
+                    f"{' '.join(str(exc).split())[:300]}", "TEMPORARILY_UNAVAILABLE") from None
             return 0
 
 
