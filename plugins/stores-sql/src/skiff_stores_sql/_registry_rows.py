@@ -69,12 +69,12 @@ _STATEMENTS = {(kinds, by_pairs): _extras_statement(kinds, by_pairs)
                for by_pairs in (False, True)}
 
 
-def _extras_rows(conn, kinds: tuple, names: list, pairs: list) -> list:
+def _extras_rows(conn, kinds: tuple, names: list, pairs: list, by_pairs: bool = True) -> list:
     if VERSION_TAG in kinds and not pairs:
         kinds = tuple(kind for kind in kinds if kind != VERSION_TAG)
     if not kinds:
         return []
-    by_pairs = conn.dialect.name != "postgresql"
+    by_pairs = by_pairs and conn.dialect.name != "postgresql"
     statement = _STATEMENTS[kinds, by_pairs]
     if by_pairs and VERSION_TAG in kinds:
         return statement.rows(conn, names, pairs)
@@ -95,15 +95,19 @@ class Extras:
         self._aliases: set[tuple] = set()
 
     @classmethod
-    def for_models(cls, conn, names, versions) -> Extras:
-        """Tags and aliases of the models ``names``, tags of ``versions`` (pairs)."""
+    def for_models(cls, conn, last_versions: dict, versions) -> Extras:
+        """Tags and aliases of the models (``last_versions``: name -> highest version
+        number), tags of ``versions`` (pairs)."""
         extras = cls(versions)
         by_name: dict[str, list] = {}
         for name, version in versions:
             by_name.setdefault(name, []).append(version)
-        for chunk in _chunks(sorted(set(names)), CHUNK):
+        for chunk in _chunks(sorted(last_versions), CHUNK):
             pairs = [(name, v) for name in chunk for v in by_name.get(name, ())]
-            extras._add(_extras_rows(conn, _MODEL_EXTRAS, chunk, pairs))
+            # Models with few versions besides those shown: reading all their versions'
+            # tags costs less than matching the pairs.
+            few = sum(last_versions[name] for name in chunk) <= 2 * len(pairs)
+            extras._add(_extras_rows(conn, _MODEL_EXTRAS, chunk, pairs, by_pairs=not few))
         return extras._done()
 
     @classmethod
@@ -199,9 +203,9 @@ def models_from_rows(conn, rows, with_latest: bool = True) -> list[RegisteredMod
     aliases and (``with_latest``) the latest version per stage."""
     if not rows:
         return []
-    names = {row[0] for row in rows}
-    latest_rows = _latest_rows(conn, names) if with_latest else []
-    extras = Extras.for_models(conn, names, [(row[0], row[1]) for row in latest_rows])
+    last_versions = {row[0]: row[5] or 0 for row in rows}
+    latest_rows = _latest_rows(conn, last_versions) if with_latest else []
+    extras = Extras.for_models(conn, last_versions, [(row[0], row[1]) for row in latest_rows])
     latest: dict[str, list] = {}
     for mv in versions_from_rows(conn, latest_rows, extras):
         latest.setdefault(mv.name, []).append(mv)
