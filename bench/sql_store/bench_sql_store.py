@@ -9,8 +9,8 @@ on the same server), the same data bulk-loaded straight into their tables, and t
 - log_batch of 1000 metrics (points/s, store in process);
 - search_runs "metrics.rmse < 0.5 and params.alpha = '0.1'" ordered by metrics.rmse,
   1000 per page (first page, and every page);
-- a metric history of --history-points points: a 320-point downsample, and the whole
-  history paged 25,000 at a time.
+- a metric history of --history-points points: a 320-point downsample (best of three
+  calls), and the whole history paged 25,000 at a time.
 MLflow runs in its own virtualenv (built on first use) as a subprocess.
 """
 
@@ -144,10 +144,8 @@ def skiff_side(config: dict) -> dict:
     out["search_pages"] = pages
     out["search_found"] = found
 
-    t0, c0 = time.perf_counter(), time.process_time()
-    sampled = store.get_metric_history_bulk_interval([history_run], _data.HISTORY_KEY, 320)
-    out["downsample_s"] = time.perf_counter() - t0
-    out["downsample_cpu_s"] = time.process_time() - c0
+    sampled, out["downsample_s"], out["downsample_cpu_s"] = _data.best_of(
+        lambda: store.get_metric_history_bulk_interval([history_run], _data.HISTORY_KEY, 320))
     out["downsample_points"] = len(sampled)
 
     t0, c0, token, total = time.perf_counter(), time.process_time(), None, 0
