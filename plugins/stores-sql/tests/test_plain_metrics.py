@@ -151,3 +151,12 @@ def test_postgres_writer_pings_a_connection_idle_for_a_while(pg_store, monkeypat
     pg_store.log_metric(run_id, Metric("loss", 0.4, 11, 1))  # pinged, replaced, written once
     assert writer._local.connection is not first
     assert [m.step for m in pg_store.get_metric_history(run_id, "loss")] == [0, 1]
+
+
+def test_postgres_writer_replaces_a_connection_known_closed(pg_store):
+    run_id = _run(pg_store)
+    writer = pg_store._plain_metrics
+    pg_store.log_metric(run_id, Metric("loss", 0.5, 10, 0))
+    writer._local.connection.close()  # closed on our side: nothing can be sent on it
+    pg_store.log_metric(run_id, Metric("loss", 0.4, 11, 1))  # no error, written once
+    assert [m.step for m in pg_store.get_metric_history(run_id, "loss")] == [0, 1]

@@ -230,7 +230,11 @@ class PostgresMetricWriter(MetricWriter):
         local = self._local
         connection = super()._connection()
         used, now = getattr(local, "used", None), time.monotonic()
-        if used is not None and used[0] is connection and now - used[1] >= IDLE_BEFORE_PING_S:
+        if connection.closed:  # known dead (nothing was sent on it): a new one at once
+            self._drop_connection()
+            connection = super()._connection()
+        elif used is not None and used[0] is connection and \
+                now - used[1] >= IDLE_BEFORE_PING_S:
             try:
                 with connection.cursor() as cursor:
                     cursor.execute("SELECT 1")
