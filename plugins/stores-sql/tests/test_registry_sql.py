@@ -263,8 +263,8 @@ def test_pages_larger_than_one_in_list_keep_every_tag_and_alias(db_uri):
 
 def test_version_tags_are_read_for_the_versions_shown(db_uri):
     """A page reads the tags of the versions it shows (a models page: the latest per
-    stage), in chunks of (name, version) pairs: one model's 542 versions span two chunks,
-    and an alias is listed once whichever chunk reads it."""
+    stage), in chunks of (name, version) pairs: one model's versions span two chunks, and
+    an alias is listed once whichever chunk reads it."""
     from skiff_stores_sql import _registry_rows
     from skiff_stores_sql import schema as t
 
@@ -296,3 +296,40 @@ def test_version_tags_are_read_for_the_versions_shown(db_uri):
         stages[v % 4]: str(v) for v in range(n - 3, n + 1)}
     assert all(v.tags == {"v": v.version} for v in model.latest_versions)
     assert latest[stages[n % 4]].aliases == ["last"]
+
+
+def test_pages_bind_at_most_999_parameters_on_sqlite(sqlite_uri):
+    """SQLite before 3.32 refuses a statement of more than 999 bound parameters: pages of
+    300 models (12 versions each, matched by pair) and of 1,000 versions stay within it."""
+    import sqlite3
+
+    import sqlalchemy as sa
+
+    from skiff_stores_sql import schema as t
+
+    store = _store(sqlite_uri)
+    store.engine.dispose()
+    sa.event.listen(store.engine, "connect", lambda dbapi_conn, _record: dbapi_conn.setlimit(
+        sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999))
+    names = [f"m{i:03d}" for i in range(300)]
+    stages = ["None", "Staging", "Production", "Archived"]
+    with store.engine.begin() as conn:
+        conn.execute(t.registered_models.insert(), [
+            {"name": name, "creation_timestamp": i, "last_updated_timestamp": i,
+             "last_version": 12} for i, name in enumerate(names)])
+        conn.execute(t.model_versions.insert(), [
+            {"name": name, "version": v, "creation_timestamp": v, "last_updated_timestamp": v,
+             "current_stage": stages[v % 4], "source": "s3://b/m", "status": "READY"}
+            for name in names for v in range(1, 13)])
+        conn.execute(t.model_version_tags.insert(), [
+            {"name": name, "version": v, "key": "v", "value": f"{name}/{v}"}
+            for name in names for v in range(1, 13)])
+    models = store.search_registered_models(max_results=300)
+    assert [m.name for m in models] == names
+    assert all(sorted(int(v.version) for v in m.latest_versions) == [9, 10, 11, 12]
+               for m in models)
+    assert all(v.tags == {"v": f"{v.name}/{v.version}"}
+               for m in models for v in m.latest_versions)
+    versions = store.search_model_versions(max_results=1000, order_by=["name"])
+    assert len(versions) == 1000
+    assert all(v.tags == {"v": f"{v.name}/{v.version}"} for v in versions)

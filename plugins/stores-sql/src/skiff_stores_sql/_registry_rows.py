@@ -27,8 +27,13 @@ for _table, _columns in ((t.registered_models, _MODEL_COLUMNS),
     if tuple(c.key for c in _table.c)[:len(_columns)] != _columns:
         raise RuntimeError(f"{_table.name} columns changed: update {__name__}")
 
-CHUNK = 256  # models per statement (their latest versions: at most 4 pairs each)
-PAIR_CHUNK = 512  # versions per statement, with their models' names
+# Sizes that keep a statement within SQLite's old limit of 999 bound parameters, each
+# list padded to a power of two: a models page binds its names 3 times (256 -> 768), or
+# 64 names 3 times and their up to 4 latest versions a model as pairs (192 + 512); a
+# versions page its pairs and their names twice (256 + 256).
+CHUNK = 256
+PAIR_MODELS_CHUNK = 64
+PAIR_CHUNK = 128
 _names = sa.bindparam("names", expanding=True)
 _pairs = sa.bindparam("pairs", expanding=True)
 _stages = sa.bindparam("stages", expanding=True)
@@ -58,27 +63,30 @@ def _extras_statement(kinds: tuple, by_pairs: bool):
         VERSION_TAG: sa.select(_kind(VERSION_TAG), _vt.c.name, _vt.c.version, _vt.c.key,
                                _vt.c.value).where(*version_tags),
     }
-    lists = ("names", "pairs") if by_pairs and VERSION_TAG in kinds else ("names",)
-    return ExpandingSelect(sa.union_all(*(parts[kind] for kind in kinds)), *lists,
-                           pairs=("pairs",) if len(lists) == 2 else ())
+    union = sa.union_all(*(parts[kind] for kind in kinds))
+    if by_pairs:
+        return ExpandingSelect(union, "names", "pairs", pairs=("pairs",))
+    return ExpandingSelect(union, "names")
 
 
 _MODEL_EXTRAS, _VERSION_EXTRAS = (MODEL_TAG, ALIAS, VERSION_TAG), (ALIAS, VERSION_TAG)
 _STATEMENTS = {(kinds, by_pairs): _extras_statement(kinds, by_pairs)
                for kinds in (_MODEL_EXTRAS, _VERSION_EXTRAS, (MODEL_TAG, ALIAS))
-               for by_pairs in (False, True)}
+               for by_pairs in ((False, True) if VERSION_TAG in kinds else (False,))}
 
 
-def _extras_rows(conn, kinds: tuple, names: list, pairs: list, by_pairs: bool = True) -> list:
-    if VERSION_TAG in kinds and not pairs:
+def _matches_pairs(conn) -> bool:
+    """Whether version tags are selected by (name, version) pair (see _extras_statement)."""
+    return conn.dialect.name != "postgresql"
+
+
+def _extras_rows(conn, kinds: tuple, names: list, pairs: list, by_pairs: bool) -> list:
+    """The rows of ``_extras_statement``; version tags only when ``pairs`` are wanted."""
+    if not pairs:
         kinds = tuple(kind for kind in kinds if kind != VERSION_TAG)
-    if not kinds:
-        return []
-    by_pairs = by_pairs and conn.dialect.name != "postgresql"
+    by_pairs = by_pairs and VERSION_TAG in kinds
     statement = _STATEMENTS[kinds, by_pairs]
-    if by_pairs and VERSION_TAG in kinds:
-        return statement.rows(conn, names, pairs)
-    return statement.rows(conn, names)
+    return statement.rows(conn, names, pairs) if by_pairs else statement.rows(conn, names)
 
 
 class Extras:
@@ -102,21 +110,23 @@ class Extras:
         by_name: dict[str, list] = {}
         for name, version in versions:
             by_name.setdefault(name, []).append(version)
-        for chunk in _chunks(sorted(last_versions), CHUNK):
+        # Models with few versions besides those shown: reading all their versions' tags
+        # costs less than matching the pairs.
+        by_pairs = _matches_pairs(conn) and \
+            sum(last_versions.values()) > 2 * len(extras._wanted)
+        for chunk in _chunks(sorted(last_versions), PAIR_MODELS_CHUNK if by_pairs else CHUNK):
             pairs = [(name, v) for name in chunk for v in by_name.get(name, ())]
-            # Models with few versions besides those shown: reading all their versions'
-            # tags costs less than matching the pairs.
-            few = sum(last_versions[name] for name in chunk) <= 2 * len(pairs)
-            extras._add(_extras_rows(conn, _MODEL_EXTRAS, chunk, pairs, by_pairs=not few))
+            extras._add(_extras_rows(conn, _MODEL_EXTRAS, chunk, pairs, by_pairs))
         return extras._done()
 
     @classmethod
     def for_versions(cls, conn, versions) -> Extras:
         """Tags of ``versions`` ((name, version) pairs) and aliases of their models."""
         extras = cls(versions)
-        for chunk in _chunks(sorted(extras._wanted), PAIR_CHUNK):
+        by_pairs = _matches_pairs(conn)
+        for chunk in _chunks(sorted(extras._wanted), PAIR_CHUNK if by_pairs else CHUNK):
             names = sorted({name for name, _ in chunk})
-            extras._add(_extras_rows(conn, _VERSION_EXTRAS, names, chunk))
+            extras._add(_extras_rows(conn, _VERSION_EXTRAS, names, chunk, by_pairs))
         return extras._done()
 
     def _add(self, rows) -> None:
