@@ -124,7 +124,6 @@ def test_postgres_write_with_a_lost_reply_is_reported_not_repeated(pg_store, bat
     writer = pg_store._plain_metrics
     real = writer._connection()
     writer._local.connection = _ReplyLost(real)
-    writer._local.used = (writer._local.connection, writer._local.used[1])
     points = [Metric("loss", 0.5, 10, step) for step in range(3 if batch else 1)]
     with pytest.raises(SkiffException) as caught:
         if batch:

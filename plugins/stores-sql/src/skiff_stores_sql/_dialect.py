@@ -13,6 +13,13 @@ from skiff_stores_sql import schema as t
 _raw_sql_cache: dict[tuple, str] = {}
 LATEST_COLUMNS = ("run_uuid", "key", "step", "timestamp", "value", "value_kind", "dataset_name",
                   "dataset_digest", "model_id")
+
+
+def quoted_names(columns) -> str:
+    """Our own column names, double-quoted (SQLite and PostgreSQL), comma-separated."""
+    return ", ".join(f'"{c}"' for c in columns)
+
+
 # How SQLite and PostgreSQL (same spelling) merge a row into latest_metrics: it replaces
 # the stored one only when newer by (step, timestamp, value), MLflow's max.
 LATEST_MERGE = (
@@ -98,10 +105,10 @@ def _latest_upsert_sql(conn) -> str:
     cache_key = ("latest", conn.dialect.name)
     sql = _raw_sql_cache.get(cache_key)
     if sql is None:
-        names = ", ".join(f'"{c}"' for c in LATEST_COLUMNS)
         marks = ", ".join([_placeholder(conn)] * len(LATEST_COLUMNS))
         sql = _raw_sql_cache[cache_key] = (
-            f"INSERT INTO latest_metrics ({names}) VALUES ({marks}) {LATEST_MERGE}")
+            f"INSERT INTO latest_metrics ({quoted_names(LATEST_COLUMNS)}) VALUES ({marks}) "
+            f"{LATEST_MERGE}")
     return sql
 
 

@@ -42,15 +42,12 @@ from skiff_stores_sql._common import (
     metric_rows_of,
 )
 from skiff_stores_sql._dialect import LATEST_COLUMNS, LATEST_MERGE
+from skiff_stores_sql._dialect import quoted_names as _names
 from skiff_stores_sql.engine import IDLE_BEFORE_PING_S, describe_location
 
 _INF, _NINF = float("inf"), float("-inf")
 _KNOWN_GOOD_KEYS_MAX = 10_000
 _METRIC_COLUMNS = METRIC_COLUMNS[:7]  # a plain point's: no dataset or model ID
-
-
-def _names(columns) -> str:
-    return ", ".join(f'"{c}"' for c in columns)
 
 
 def plain_metrics_writer(engine, backend: str):
@@ -223,25 +220,24 @@ class PostgresMetricWriter(MetricWriter):
 
     def _prepare(self, connection) -> None:
         connection.autocommit = True  # each statement commits itself
+        self._local.used = None  # a new connection: no ping before its first write
 
     def _connection(self):
         """This thread's connection, pinged first when idle for a while (a server restart or
         timeout may have closed it): once a write is sent, a failure is not retried."""
-        local = self._local
         connection = super()._connection()
-        used, now = getattr(local, "used", None), time.monotonic()
+        used, now = self._local.used, time.monotonic()
         if connection.closed:  # known dead (nothing was sent on it): a new one at once
             self._drop_connection()
             connection = super()._connection()
-        elif used is not None and used[0] is connection and \
-                now - used[1] >= IDLE_BEFORE_PING_S:
+        elif used is not None and now - used >= IDLE_BEFORE_PING_S:
             try:
                 with connection.cursor() as cursor:
                     cursor.execute("SELECT 1")
             except Exception:  # noqa: BLE001 - a dead connection: start a new one
                 self._drop_connection()
                 connection = super()._connection()
-        local.used = (connection, now)
+        self._local.used = now
         return connection
 
     def _write(self, run_id, metric, value, kind) -> bool:
