@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import random
+import time
 
 PARAM_KEYS = ("alpha", "beta", "gamma", "delta", "epsilon")
 METRIC_KEYS = ("rmse", "mae", "r2", "loss", "accuracy")
@@ -23,8 +24,6 @@ DOWNSAMPLE_RUNS = 3  # a single sub-100 ms call was decided by the machine's loa
 def best_of(fn, runs: int = DOWNSAMPLE_RUNS):
     """(fn()'s result, best wall seconds, best CPU seconds) of ``runs`` calls: the first
     pays the cold caches, the best is the figure least disturbed by other work."""
-    import time
-
     walls, cpus = [], []
     for _ in range(runs):
         t0, c0 = time.perf_counter(), time.process_time()
@@ -120,6 +119,6 @@ def settle(engine) -> None:
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(sa.text("VACUUM ANALYZE"))
-    elif engine.dialect.name == "sqlite":
+    else:
         with engine.begin() as conn:
-            conn.execute(sa.text("ANALYZE"))
+            analyze(conn)
