@@ -33,6 +33,37 @@ def best_of(fn, runs: int = DOWNSAMPLE_RUNS):
     return result, min(walls), min(cpus)
 
 
+def search_pages(store, exp_id: str, max_pages: int, prefix: str = "search") -> dict:
+    """Every page of the benchmark's search (either store: same signature), timed; the
+    first page on its own too. Keys start with ``prefix``."""
+    pages, token, found, out = 0, None, 0, {}
+    t0, c0 = time.perf_counter(), time.process_time()
+    while True:
+        page = store.search_runs([exp_id], SEARCH_FILTER, 1, 1000, SEARCH_ORDER, token)
+        pages += 1
+        found += len(page)
+        if pages == 1:
+            out[f"{prefix}_first_page_s"] = time.perf_counter() - t0
+            out[f"{prefix}_first_page_cpu_s"] = time.process_time() - c0
+        token = page.token
+        if not token or pages >= max_pages:
+            break
+    out[f"{prefix}_all_pages_s"] = time.perf_counter() - t0
+    out[f"{prefix}_all_pages_cpu_s"] = time.process_time() - c0
+    out[f"{prefix}_pages"] = pages
+    out[f"{prefix}_found"] = found
+    return out
+
+
+def search_cold_and_warm(store, exp_id: str, max_pages: int) -> dict:
+    """The search timed twice: right after loading (the database's caches hold whatever
+    the load and the history left there) and again at once, as a server that has served
+    it before (its pages cached)."""
+    out = search_pages(store, exp_id, max_pages)
+    out.update(search_pages(store, exp_id, max_pages, prefix="search_warm"))
+    return out
+
+
 def runs(n: int, seed: int = 1):
     """(run_id, start_time, params, metrics, tags) for n runs, the same on both sides."""
     rng = random.Random(seed)

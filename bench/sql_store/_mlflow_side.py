@@ -82,24 +82,7 @@ def main() -> None:
         elapsed += time.perf_counter() - t0
     out["log_batch_points_per_s"] = batches * 1000 / elapsed
 
-    pages, token, first, found = 0, None, None, 0
-    t0, c0 = time.perf_counter(), time.process_time()
-    while True:
-        page = store.search_runs([exp_id], _data.SEARCH_FILTER, 1, 1000, _data.SEARCH_ORDER,
-                                 token)
-        pages += 1
-        found += len(page)
-        if first is None:
-            first = time.perf_counter() - t0
-            out["search_first_page_cpu_s"] = time.process_time() - c0
-        token = page.token
-        if not token or pages >= config["max_pages"]:
-            break
-    out["search_first_page_s"] = first
-    out["search_all_pages_s"] = time.perf_counter() - t0
-    out["search_all_pages_cpu_s"] = time.process_time() - c0
-    out["search_pages"] = pages
-    out["search_found"] = found
+    out.update(_data.search_cold_and_warm(store, exp_id, config["max_pages"]))
 
     sampled, out["downsample_s"], out["downsample_cpu_s"] = _data.best_of(
         lambda: store.get_metric_history_bulk_interval([history_run], _data.HISTORY_KEY, 320,
