@@ -27,6 +27,8 @@ def validate_model_name(name) -> None:
         raise _bad("Registered model name cannot be empty.")
     if "/" in name or ":" in name:
         raise _bad(f"Invalid model name: '{name}'. Names cannot contain '/' or ':'.")
+    if "\x00" in name:  # no store can keep it: PostgreSQL text and file names refuse NUL
+        raise _bad(f"Invalid model name: {name!r}. Names cannot contain NUL characters.")
     if posixpath.normpath(name) != name or name in (".", ".."):
         raise _bad(f"Invalid model name: '{name}'.")
 

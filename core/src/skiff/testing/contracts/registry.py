@@ -29,11 +29,16 @@ class RegistryStoreContract:
             registry_store.get_registered_model("nope")
         assert _code(err) == "RESOURCE_DOES_NOT_EXIST"
 
-    @pytest.mark.parametrize("name", ["", "a/b", "a:b"])
+    @pytest.mark.parametrize("name", ["", "a/b", "a:b", "a\x00b", "n" * 300])
     def test_invalid_names(self, registry_store, name):
         with pytest.raises(SkiffException) as err:
             registry_store.create_registered_model(name)
         assert _code(err) == "INVALID_PARAMETER_VALUE"
+        registry_store.create_registered_model("kept")
+        with pytest.raises(SkiffException) as err:
+            registry_store.rename_registered_model("kept", name)
+        assert _code(err) == "INVALID_PARAMETER_VALUE"
+        assert registry_store.get_registered_model("kept").name == "kept"
 
     def test_update_and_rename_carries_versions(self, registry_store):
         registry_store.create_registered_model("old")
