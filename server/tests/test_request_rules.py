@@ -160,3 +160,15 @@ def test_numbers_out_of_range_are_refused_not_crashes(client):
     history = client.get("/api/2.0/mlflow/metrics/get-history",
                          query_string={"run_id": run_id, "metric_key": "m"}).get_json()
     assert history.get("metrics", []) == []
+
+
+def test_integer_fields_beyond_64_bits_are_refused(client):
+    # every integer field is MLflow's int64: a larger one is a 400 naming the field, from a
+    # query string or a JSON body alike, before any store sees it
+    bulk = "/api/2.0/mlflow/metrics/get-history-bulk-interval"
+    msg = _err(client.get(bulk, query_string={"run_ids": "a" * 32, "metric_key": "m",
+                                               "start_step": 1, "end_step": 2**70}))
+    assert "'end_step'" in msg and "64-bit integer" in msg
+    msg = _err(client.post("/api/2.0/mlflow/runs/search", data=json.dumps(
+        {"experiment_ids": ["0"], "max_results": -2**64}), content_type="application/json"))
+    assert "'max_results'" in msg

@@ -141,6 +141,15 @@ def _query_params(schema: dict) -> dict:
     return out
 
 
+def _int64(name: str, number: int) -> int:
+    """MLflow's integer fields are 64-bit (protobuf int64): a larger one is refused here,
+    before a store or its driver meets it."""
+    if -(2**63) <= number < 2**63:
+        return number
+    raise _bad(f"Invalid value {number} for parameter '{name}' supplied: it does not fit a "
+               "64-bit integer.")
+
+
 def _coerce(name: str, value, kind, from_query: bool):
     if kind == STR:
         if isinstance(value, str):
@@ -150,11 +159,11 @@ def _coerce(name: str, value, kind, from_query: bool):
         if isinstance(value, bool):
             raise _wrong_type(name, value)
         if isinstance(value, int):
-            return value
+            return _int64(name, value)
         if isinstance(value, float) and value.is_integer():
-            return int(value)
+            return _int64(name, int(value))
         if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
-            return int(value)
+            return _int64(name, int(value))
         raise _wrong_type(name, value)
     if kind == FLOAT:
         if isinstance(value, bool):
