@@ -253,6 +253,17 @@ def connection_error(url: sa.URL, exc: BaseException) -> SkiffException:
     )
 
 
+def refused_value_error(exc: BaseException) -> SkiffException:
+    """A value the database or its driver refused (a NUL character in PostgreSQL text, a
+    number beyond a column's range, a string longer than its column): the caller's input,
+    so INVALID_PARAMETER_VALUE with the refusal's first line, not a 500 quoting our SQL.
+    Nothing was stored: the statement failed and its transaction rolled back."""
+    orig = getattr(exc, "orig", None) or exc
+    lines = str(orig).strip().splitlines()
+    detail = lines[0] if lines else type(orig).__name__
+    return SkiffException.invalid_parameter_value(f"The database refused a value: {detail}")
+
+
 def is_lock_error(exc: BaseException) -> bool:
     text = str(getattr(exc, "orig", exc)).lower()
     return "database is locked" in text or "database is busy" in text or "deadlock" in text
@@ -304,6 +315,8 @@ def run_write(engine: sa.Engine, url: sa.URL, fn):
         if "connect" in str(exc.orig).lower():  # "connection", "connect to server"
             raise connection_error(url, exc) from None
         raise
+    except (sa.exc.DataError, OverflowError) as exc:
+        raise refused_value_error(exc) from None
 
 
 def run_read(engine: sa.Engine, fn):
@@ -316,4 +329,7 @@ def run_read(engine: sa.Engine, fn):
         with engine.connect().execution_options(**options) as conn:
             return fn(conn)
 
-    return with_retry(attempt)
+    try:
+        return with_retry(attempt)
+    except (sa.exc.DataError, OverflowError) as exc:
+        raise refused_value_error(exc) from None
