@@ -51,6 +51,7 @@ class ExperimentsMixin(StoreBase):
         return experiment_id
 
     def _write_experiment_tag(self, directory: str, key: str, value) -> None:
+        _files.check_keys_fit([key], "tag", os.path.join(directory, _layout.TAGS))
         value = "" if value is None else str(value)
         _files.atomic_write(os.path.join(directory, _layout.TAGS, key), value, tmp_dir=directory)
 
@@ -65,6 +66,7 @@ class ExperimentsMixin(StoreBase):
                           f"{MAX_ARTIFACT_LOCATION_LENGTH} characters")
         for tag in tags or []:
             validate_experiment_tag(tag.key, tag.value)
+        _files.check_keys_fit([tag.key for tag in tags or []], "tag")
         self._check_name_is_free(name)
         return self._resolve_local_uri(artifact_location) if artifact_location else None
 
@@ -232,10 +234,11 @@ class ExperimentsMixin(StoreBase):
 
     def delete_experiment_tag(self, experiment_id, key) -> None:
         validate_key_name(key, "tag")
+        _files.check_keys_fit([key], "tag")
         directory = self._active_experiment_dir(experiment_id, "delete tags")
         try:
             os.remove(os.path.join(directory, _layout.TAGS, key))
-        except FileNotFoundError:
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             raise not_found(f"No tag with name: {key} in experiment with id "
                             f"{experiment_id}") from None
 

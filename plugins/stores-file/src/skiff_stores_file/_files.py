@@ -31,11 +31,46 @@ except ImportError:  # pragma: no cover - Windows
 
 META = "meta.yaml"
 _LARGE_TEXT = 4096
+# The longest file or folder name Linux and macOS file systems allow (NAME_MAX), in bytes.
+NAME_MAX_BYTES = 255
 _TMP_SUFFIX = ".skiff-tmp"
 
 
 class CorruptFileError(Exception):
     """A meta.yaml that exists but cannot be understood."""
+
+
+def check_keys_fit(keys, kind: str, folder: str | None = None) -> None:
+    """Keys become files below ``folder`` ('a/b' is the file b in the folder a): refuse,
+    before anything is written, a key the file system cannot name (MLflow allows 250
+    characters, up to 1,000 bytes in UTF-8; a name holds 255 bytes), or one that needs a
+    file and a folder at the same place: 'a/b' beside 'a' in the same call or, with
+    ``folder``, beside one already stored."""
+    from skiff.errors import SkiffException
+
+    def conflict(key: str, other: str):
+        return SkiffException.invalid_parameter_value(
+            f"Invalid {kind} name '{key}': it conflicts with '{other}'. A file store keeps "
+            "each key as a file, so one key cannot also be a folder of others (like 'a' "
+            "and 'a/b').")
+
+    keys = list(keys)
+    given = set(keys)
+    for key in keys:
+        parts = key.split("/")
+        for part in parts:
+            size = len(part.encode("utf-8", "surrogatepass"))
+            if size > NAME_MAX_BYTES:
+                raise SkiffException.invalid_parameter_value(
+                    f"Invalid {kind} name '{key[:40]}...': a file store keeps it as a file, "
+                    f"and '{part[:20]}...' is {size} bytes in UTF-8, past the file "
+                    f"system's limit of {NAME_MAX_BYTES} bytes a name.")
+        for i in range(1, len(parts)):
+            prefix = "/".join(parts[:i])
+            if prefix in given or (folder and os.path.isfile(os.path.join(folder, *parts[:i]))):
+                raise conflict(key, prefix)
+        if folder and os.path.isdir(os.path.join(folder, *parts)):
+            raise conflict(key, key + "/...")
 
 
 _PLAIN = re.compile(r"[A-Za-z_/][A-Za-z0-9_./@+: \-]*")

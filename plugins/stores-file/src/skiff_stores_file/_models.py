@@ -132,6 +132,8 @@ class LoggedModelsMixin(StoreBase):
             raise invalid(f"Invalid model name {name!r}: it may not contain '/' or ':'")
         params = [(p.key, validate_param(p.key, p.value)) for p in params or []]
         tags = [(t.key, validate_tag(t.key, t.value)) for t in tags or []]
+        _files.check_keys_fit([key for key, _ in params], "param")
+        _files.check_keys_fit([key for key, _ in tags], "tag")
         model_id = f"m-{uuid.uuid4().hex}"
         location = self._read_meta(exp_dir).get("artifact_location") or \
             append_to_uri_path(self.artifact_root_uri, experiment_id)
@@ -159,6 +161,8 @@ class LoggedModelsMixin(StoreBase):
         return self.get_logged_model(model_id)
 
     def _write_model_files(self, directory: str, folder: str, items) -> None:
+        _files.check_keys_fit([key for key, _ in items], folder.rstrip("s"),
+                              os.path.join(directory, folder))
         for key, value in items:
             _files.atomic_write(os.path.join(directory, folder, key), value, tmp_dir=directory)
 
@@ -193,7 +197,7 @@ class LoggedModelsMixin(StoreBase):
         directory, _ = self._model_meta(model_id)
         try:
             os.remove(os.path.join(directory, _layout.TAGS, key))
-        except FileNotFoundError:
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             raise not_found(f"No tag with key {key!r} on logged model {model_id!r}") from None
 
     def log_logged_model_params(self, model_id, params) -> None:

@@ -77,6 +77,7 @@ class FileRegistryStore(VersionsMixin, RegistryStore):
         tags = list(tags or [])
         for tag in tags:
             validate_registry_tag(tag.key, tag.value)
+        _files.check_keys_fit([tag.key for tag in tags], "tag")
         exists_error = SkiffException(f"Registered Model (name={name}) already exists.",
                                       "RESOURCE_ALREADY_EXISTS")
         if os.path.isfile(os.path.join(model_dir, _files.META)):

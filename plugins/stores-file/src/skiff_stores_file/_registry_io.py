@@ -72,14 +72,16 @@ def read_value_files(directory: str) -> dict[str, str]:
 
 
 def write_value_file(directory: str, key: str, value: str) -> None:
+    _files.check_keys_fit([key], "tag or alias", directory)
     _files.atomic_write(os.path.join(directory, *key.split("/")), value)
 
 
 def remove_value_file(directory: str, key: str) -> bool:
+    _files.check_keys_fit([key], "tag or alias")
     try:
         os.unlink(os.path.join(directory, *key.split("/")))
         return True
-    except FileNotFoundError:
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         return False
 
 

@@ -63,6 +63,7 @@ class VersionsMixin:
         tags = list(tags or [])
         for tag in tags:
             validate_registry_tag(tag.key, tag.value)
+        _files.check_keys_fit([tag.key for tag in tags], "tag")
         if not isinstance(source, str) or not source:
             raise SkiffException.invalid_parameter_value("Model version source cannot be empty.")
         storage_location, source_run_id, source_model_id = self._resolve_source(source)

@@ -57,6 +57,7 @@ class RunsMixin(StoreBase):
             raise invalid(f"The experiment {experiment_id} must be in the 'active' state. "
                           "Current state is deleted.")
         tags = [RunTag(t.key, validate_tag(t.key, t.value)) for t in (tags or [])]
+        _files.check_keys_fit([t.key for t in tags], "tag")
         name_tag = next((t.value for t in tags if t.key == _layout.RUN_NAME_TAG), None)
         if run_name and name_tag and run_name != name_tag:
             raise invalid(
@@ -163,6 +164,10 @@ class RunsMixin(StoreBase):
         params, tags = validate_batch(metrics, params, tags)
         run_dir, _ = self._active_run(run_id)
         params_dir = os.path.join(run_dir, _layout.PARAMS)
+        _files.check_keys_fit({m.key for m in metrics}, "metric",
+                              os.path.join(run_dir, _layout.METRICS))
+        _files.check_keys_fit({p.key for p in params}, "param", params_dir)
+        _files.check_keys_fit({t.key for t in tags}, "tag", os.path.join(run_dir, _layout.TAGS))
         fresh = []
         for param in params:  # every conflict is found before anything is written
             existing = self._existing_param(params_dir, param.key)
@@ -227,20 +232,22 @@ class RunsMixin(StoreBase):
 
     def delete_tag(self, run_id, key) -> None:
         validate_key_name(key, "tag")
+        _files.check_keys_fit([key], "tag")
         run_dir, _ = self._active_run(run_id)
         try:
             os.remove(os.path.join(run_dir, _layout.TAGS, key))
-        except (FileNotFoundError, IsADirectoryError):
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             raise not_found(f"No tag with name: {key} in run with id {run_id}") from None
 
     # -- metric history ----------------------------------------------------------------
     def _history_points(self, run_id, metric_key) -> list:
         validate_key_name(metric_key, "metric")
+        _files.check_keys_fit([metric_key], "metric")
         run_dir, _ = self._run_meta(run_id)
         path = os.path.join(run_dir, _layout.METRICS, metric_key)
         try:
             text = _files.read_text(path)
-        except (FileNotFoundError, IsADirectoryError):
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             return []
         points = _metrics.parse_points(text, path)
         points.sort(key=lambda p: (p[0], p[1]))
