@@ -110,3 +110,19 @@ def test_not_installed_when_a_plugin_hooks_every_request(make_app):
 def test_not_installed_with_prometheus(make_app, tmp_path):
     app = make_app(expose_prometheus=str(tmp_path / "prom"))
     assert not isinstance(app.wsgi_app, FastLogMetric)
+
+
+def test_an_unexpected_store_error_is_a_json_500_not_a_dropped_connection(app, client,
+                                                                         monkeypatch):
+    rid = Api(client).run()
+    store = app.wsgi_app.store()
+
+    def broken(run_id, metric):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(store, "log_metric", broken)
+    r = _post(client, {"run_id": rid, "key": "m", "value": 1.0, "timestamp": 1, "step": 0})
+    assert r.status_code == 500
+    assert r.get_json() == {"error_code": "INTERNAL_ERROR",
+                            "message": "OSError: [Errno 28] No space left on device"}
+    assert r.headers["Content-Length"] == str(len(r.get_data()))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 
 from skiff.entities import Metric
 from skiff.errors import SkiffException
@@ -20,6 +21,7 @@ from skiff.validation import validate_metric, validate_run_id
 
 _FIELDS = frozenset(("run_id", "run_uuid", "key", "value", "timestamp", "step"))
 _MAX_BODY = 64 * 1024  # a one-point request is a few hundred bytes
+_log = logging.getLogger(__name__)
 
 
 class FastLogMetric:
@@ -44,7 +46,11 @@ class FastLogMetric:
             if self._eligible(environ):
                 length = int(environ["CONTENT_LENGTH"])
                 body = environ["wsgi.input"].read(length)
-                if self._log(body):
+                try:
+                    logged = self._log(body)
+                except Exception as exc:  # noqa: BLE001 - answered as the Flask app's handler
+                    return self._internal_error(exc, start_response)
+                if logged:
                     start_response("200 OK", self.headers)
                     return [b"{}"]
                 environ["wsgi.input"] = io.BytesIO(body)
@@ -84,6 +90,18 @@ class FastLogMetric:
         except (SkiffException, OverflowError):
             return False  # nothing was stored; the Flask route reports it
         return True
+
+    def _internal_error(self, exc: Exception, start_response):
+        """What the Flask app answers an unexpected store error with (skiff_server.errors):
+        below Flask, an exception would reach the WSGI server and drop the connection. The
+        call is not repeated: it may have stored part of its work."""
+        _log.exception("Unhandled error in POST runs/log-metric")
+        body = json.dumps({"error_code": "INTERNAL_ERROR",
+                           "message": f"{type(exc).__name__}: {exc}"}).encode()
+        headers = [(name, str(len(body)) if name == "Content-Length" else value)
+                   for name, value in self.headers]
+        start_response("500 INTERNAL SERVER ERROR", headers)
+        return [body]
 
     def store(self):
         if self._store is None:
