@@ -99,6 +99,19 @@ def test_bad_options_are_usage_errors():
     assert result.exit_code == 2 and "--dev" in result.output
 
 
+def test_uri_schemes_no_plugin_serves_are_refused_at_start():
+    # one line naming the URI (and what to install, where known), exit 1, nothing started
+    from skiff_server.cli import server
+
+    for args, kind in ((["--backend-store-uri", "nope://x"], "tracking store"),
+                       (["--registry-store-uri", "zz://y"], "model registry store"),
+                       (["--artifacts-destination", "qq://bucket"], "artifact repository")):
+        result = CliRunner().invoke(server, args)
+        assert result.exit_code == 1, result.output
+        assert f"No {kind} is installed for URI" in result.output
+        assert "Traceback" not in result.output and len(result.output.splitlines()) == 1
+
+
 def test_env_twins_configure_workers(monkeypatch):
     from skiff_server.config import ServerConfig
 

@@ -17,12 +17,12 @@ INSTALL_HINTS = {
     "tracking store": {
         "": "skiff-stores-file", "file": "skiff-stores-file",
         "sqlite": "skiff-stores-sql", "postgresql": "skiff-stores-sql",
-        "postgres": "skiff-stores-sql", "mysql": "skiff-stores-sql", "mssql": "skiff-stores-sql",
+        "postgres": "skiff-stores-sql", "mysql": "skiff-stores-sql",
     },
     "model registry store": {
         "": "skiff-stores-file", "file": "skiff-stores-file",
         "sqlite": "skiff-stores-sql", "postgresql": "skiff-stores-sql",
-        "mysql": "skiff-stores-sql", "mssql": "skiff-stores-sql",
+        "postgres": "skiff-stores-sql", "mysql": "skiff-stores-sql",
     },
     "artifact repository": {
         "s3": "skiff-artifacts-s3", "gs": "skiff-artifacts-gcs",
