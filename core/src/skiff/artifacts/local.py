@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import tempfile
@@ -12,6 +13,24 @@ from skiff.entities import FileInfo
 from skiff.errors import SkiffException
 from skiff.utils.uri import local_path_from_uri
 from skiff.validation import validate_relative_path
+
+# Uploads in progress: hidden, short (a long final name must still fit), never listed.
+_PARTIAL_PREFIX, _PARTIAL_SUFFIX = ".skiff-", ".partial"
+_PATH_PROBLEMS = {
+    errno.ENAMETOOLONG: "a name in it is longer than the file system allows (255 bytes)",
+    errno.EISDIR: "a directory of artifacts is already at that path",
+    errno.ENOTDIR: "a file is already where the path needs a directory",
+    errno.EEXIST: "a file is already where the path needs a directory",
+}
+
+
+def _path_error(artifact_path, exc: OSError) -> SkiffException | None:
+    """The caller's bad path, when that is why the file system refused a write."""
+    problem = _PATH_PROBLEMS.get(exc.errno)
+    if problem is None:
+        return None
+    return SkiffException.invalid_parameter_value(
+        f"Invalid artifact path {artifact_path!r}: {problem}.")
 
 
 class LocalArtifactRepository(ArtifactRepository):
@@ -31,10 +50,13 @@ class LocalArtifactRepository(ArtifactRepository):
 
     def log_artifact(self, local_file, artifact_path=None):
         dest_dir = self._resolve(artifact_path)
-        os.makedirs(dest_dir, exist_ok=True)
         dest = os.path.join(dest_dir, os.path.basename(local_file))
-        if os.path.abspath(local_file) != os.path.abspath(dest):
-            _atomic_copy(local_file, dest)
+        try:
+            os.makedirs(dest_dir, exist_ok=True)
+            if os.path.abspath(local_file) != os.path.abspath(dest):
+                _atomic_copy(local_file, dest)
+        except OSError as exc:
+            raise _path_error(artifact_path, exc) or exc from None
 
     def log_artifacts(self, local_dir, artifact_path=None):
         dest = self._resolve(artifact_path)
@@ -49,6 +71,9 @@ class LocalArtifactRepository(ArtifactRepository):
         infos = []
         with os.scandir(full) as entries:
             for entry in entries:
+                if entry.name.startswith(_PARTIAL_PREFIX) and \
+                        entry.name.endswith(_PARTIAL_SUFFIX):
+                    continue
                 child = f"{rel}/{entry.name}" if rel else entry.name
                 if entry.is_dir():
                     infos.append(FileInfo(child, True, None))
@@ -95,22 +120,28 @@ class LocalArtifactRepository(ArtifactRepository):
 
     def write_stream(self, artifact_path, chunks, size=None):
         full = self._resolve(artifact_path)
-        os.makedirs(os.path.dirname(full), exist_ok=True)
         # Write beside the target and rename, so a broken upload leaves nothing behind.
-        tmp = f"{full}.{uuid.uuid4().hex}.partial"
+        tmp = os.path.join(os.path.dirname(full),
+                           f"{_PARTIAL_PREFIX}{uuid.uuid4().hex}{_PARTIAL_SUFFIX}")
         try:
+            os.makedirs(os.path.dirname(full), exist_ok=True)
+            if os.path.isdir(full):  # checked first: the upload would be read for nothing
+                raise OSError(errno.EISDIR, "Is a directory", full)
             with open(tmp, "wb") as f:
                 for chunk in chunks:
                     f.write(chunk)
             os.replace(tmp, full)
-        except BaseException:
+        except BaseException as exc:
             if os.path.exists(tmp):
                 os.remove(tmp)
+            if isinstance(exc, OSError) and _path_error(artifact_path, exc):
+                raise _path_error(artifact_path, exc) from None
             raise
 
 
 def _atomic_copy(src: str, dest: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(dest), prefix=".skiff-", suffix=".partial")
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(dest), prefix=_PARTIAL_PREFIX,
+                               suffix=_PARTIAL_SUFFIX)
     os.close(fd)
     try:
         shutil.copyfile(src, tmp)
