@@ -109,10 +109,15 @@ def arg_list(name: str) -> list[str]:
     return out
 
 
+# A redirect's Location stays far below what clients and proxies accept (8-64 KB).
+_MAX_REDIRECT, _MAX_SHOWN_ERROR = 2048, 500
+
+
 def safe_next(default: str) -> str:
     """A same-site redirect target from the form (never another host)."""
     target = request.form.get("next") or ""
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target \
+            and len(target) <= _MAX_REDIRECT:
         return target
     return default
 
@@ -125,6 +130,8 @@ def redirect_back(default: str, error: str | None = None):
 
     target = safe_next(default)
     if error:
+        if len(error) > _MAX_SHOWN_ERROR:  # it may quote a huge value back: keep the
+            error = error[:_MAX_SHOWN_ERROR] + "..."  # Location header small
         parts = urlsplit(target)
         query = "&".join(q for q in parts.query.split("&") if q and not q.startswith("error="))
         query = (query + "&" if query else "") + urlencode({"error": error})
