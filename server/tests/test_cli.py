@@ -104,7 +104,6 @@ def test_uri_schemes_no_plugin_serves_are_refused_at_start():
     from skiff_server.cli import server
 
     for args, kind in ((["--backend-store-uri", "nope://x"], "tracking store"),
-                       (["--registry-store-uri", "zz://y"], "model registry store"),
                        (["--artifacts-destination", "qq://bucket"], "artifact repository")):
         result = CliRunner().invoke(server, args)
         assert result.exit_code == 1, result.output

@@ -106,18 +106,17 @@ def _config(kw: dict) -> ServerConfig:
 
 
 def _check_plugins_installed(config: ServerConfig) -> None:
-    """A store or artifact URI whose scheme no installed plugin serves is refused at start,
-    in one line naming the distribution to install, rather than on every request. (A
-    database that is down is not: the server answers 503 until it is back.)"""
+    """A tracking store or artifact URI whose scheme no installed plugin serves is refused
+    at start, in one line naming the distribution to install, rather than on every
+    request. (A database that is down is not: the server answers 503 until it is back.
+    Nor is the registry's: a server may run without one, its pages and routes say so.)"""
     from skiff.plugins import get_registries
     from skiff.registry import uri_scheme
 
     registries = get_registries()
     wanted = [(registries.artifact_repositories, config.artifacts_destination)]
     if not config.artifacts_only:
-        wanted += [(registries.tracking_stores, config.backend_store_uri),
-                   (registries.registry_stores,
-                    config.registry_store_uri or config.backend_store_uri)]
+        wanted.append((registries.tracking_stores, config.backend_store_uri))
     for registry, uri in wanted:
         scheme = uri_scheme(uri or "")
         if scheme and scheme not in registry:
