@@ -30,6 +30,10 @@ def test_nul_characters_on_postgresql(postgres_uri):
     _refused(lambda: store.set_tag(run_id, RunTag("t", "a\x00b")))
     _refused(lambda: store.log_batch(run_id, [Metric("m", 1.0, 1, 0)],
                                      [Param("p", "a\x00b")], []))
+    # metric points go through COPY on the raw cursor: the driver's own DataError
+    _refused(lambda: store.log_batch(run_id, [Metric("m", 1.0, 1, 0, dataset_name="d" * 600)],
+                                     [], []))
+    _refused(lambda: store.log_metric(run_id, Metric("m", 1.0, 1, 0, model_id="m-\x00")))
 
     assert [e.experiment_id for e in store.search_experiments()] == before
     run = store.get_run(run_id)

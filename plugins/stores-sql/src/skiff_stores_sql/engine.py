@@ -253,6 +253,12 @@ def connection_error(url: sa.URL, exc: BaseException) -> SkiffException:
     )
 
 
+def _driver_data_error(engine: sa.Engine) -> type:
+    """The driver's own DataError (PEP 249): statements run on the raw cursor, such as
+    PostgreSQL's COPY, raise it without SQLAlchemy's wrapping."""
+    return getattr(engine.dialect.dbapi, "DataError", sa.exc.DataError)
+
+
 def refused_value_error(exc: BaseException) -> SkiffException:
     """A value the database or its driver refused (a NUL character in PostgreSQL text, a
     number beyond a column's range, a string longer than its column): the caller's input,
@@ -315,7 +321,7 @@ def run_write(engine: sa.Engine, url: sa.URL, fn):
         if "connect" in str(exc.orig).lower():  # "connection", "connect to server"
             raise connection_error(url, exc) from None
         raise
-    except (sa.exc.DataError, OverflowError) as exc:
+    except (sa.exc.DataError, OverflowError, _driver_data_error(engine)) as exc:
         raise refused_value_error(exc) from None
 
 
@@ -331,5 +337,5 @@ def run_read(engine: sa.Engine, fn):
 
     try:
         return with_retry(attempt)
-    except (sa.exc.DataError, OverflowError) as exc:
+    except (sa.exc.DataError, OverflowError, _driver_data_error(engine)) as exc:
         raise refused_value_error(exc) from None
