@@ -37,6 +37,8 @@ def test_keys_too_long_for_a_file_name(store_and_run):
     _invalid(lambda: store.set_experiment_tag(exp, RunTag(LONG, "v")))
     _invalid(lambda: store.create_run(exp, "u", 1, [RunTag(LONG, "v")], "r2"))
     _invalid(lambda: store.get_metric_history(run_id, LONG))
+    _invalid(lambda: store.log_batch(run_id, [Metric("ok", 1.0, 1, 0),
+                                              Metric("ok", 2.0, 2, 1, model_id=LONG)], [], []))
     data = store.get_run(run_id).data
     assert data.metrics == {} and data.params == {}  # the batch: all or nothing
     assert "ok" not in store.get_experiment(exp).tags

@@ -194,6 +194,7 @@ class LoggedModelsMixin(StoreBase):
 
     def delete_logged_model_tag(self, model_id, key) -> None:
         validate_key_name(key, "tag")
+        _files.check_keys_fit([key], "tag")
         directory, _ = self._model_meta(model_id)
         try:
             os.remove(os.path.join(directory, _layout.TAGS, key))

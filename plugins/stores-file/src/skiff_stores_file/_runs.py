@@ -168,6 +168,8 @@ class RunsMixin(StoreBase):
                               os.path.join(run_dir, _layout.METRICS))
         _files.check_keys_fit({p.key for p in params}, "param", params_dir)
         _files.check_keys_fit({t.key for t in tags}, "tag", os.path.join(run_dir, _layout.TAGS))
+        # a metric's model ID may name a model folder not made yet (see _append_model_metrics)
+        _files.check_keys_fit({m.model_id for m in metrics if m.model_id}, "model ID")
         fresh = []
         for param in params:  # every conflict is found before anything is written
             existing = self._existing_param(params_dir, param.key)
