@@ -17,6 +17,8 @@ import uuid
 
 import yaml
 
+from skiff.errors import SkiffException
+
 try:  # libyaml is 5-10x faster than the pure-Python loader
     _Loader = yaml.CSafeLoader
     _Dumper = yaml.CSafeDumper
@@ -46,7 +48,6 @@ def check_keys_fit(keys, kind: str, folder: str | None = None) -> None:
     characters, up to 1,000 bytes in UTF-8; a name holds 255 bytes), or one that needs a
     file and a folder at the same place: 'a/b' beside 'a' in the same call or, with
     ``folder``, beside one already stored."""
-    from skiff.errors import SkiffException
 
     def conflict(key: str, other: str):
         return SkiffException.invalid_parameter_value(
