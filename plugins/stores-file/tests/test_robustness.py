@@ -137,3 +137,29 @@ def test_concurrent_param_conflict_keeps_one_value(tmp_path):
         other.log_param(run_id, Param("k", "second"))
     assert info.value.error_code == "INVALID_PARAMETER_VALUE"
     assert store.get_run(run_id).data.params == {"k": "first"}
+
+
+def test_concurrent_creates_of_one_experiment_name_make_one(tmp_path):
+    # the name check and the write that takes the name are one step: 16 threads (separate
+    # stores, as separate server workers would be) racing for one name make one experiment
+    import threading
+
+    results = []
+    start = threading.Barrier(16)
+
+    def create(i):
+        store = FileTrackingStore(str(tmp_path))
+        start.wait()
+        try:
+            results.append(store.create_experiment("same-name"))
+        except SkiffException as exc:
+            results.append(exc.error_code)
+
+    threads = [threading.Thread(target=create, args=(i,)) for i in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results.count("RESOURCE_ALREADY_EXISTS") == 15
+    names = [e.name for e in FileTrackingStore(str(tmp_path)).search_experiments()]
+    assert names.count("same-name") == 1

@@ -56,8 +56,16 @@ class ExperimentsMixin(StoreBase):
         _files.atomic_write(os.path.join(directory, _layout.TAGS, key), value, tmp_dir=directory)
 
     def create_experiment(self, name, artifact_location=None, tags=None) -> str:
-        artifact_location = self._checked_new_experiment(name, artifact_location, tags)
-        return self._write_experiment(self._new_experiment_id(), name, artifact_location, tags)
+        with self._names_locked():
+            artifact_location = self._checked_new_experiment(name, artifact_location, tags)
+            return self._write_experiment(self._new_experiment_id(), name, artifact_location,
+                                          tags)
+
+    def _names_locked(self):
+        """Held from "is this name free?" to the write that takes it, so two processes or
+        threads creating (or renaming to) one name cannot both succeed."""
+        os.makedirs(self.root, exist_ok=True)
+        return _files.locked(self.root)
 
     def _checked_new_experiment(self, name, artifact_location, tags) -> str | None:
         validate_experiment_name(name)
@@ -80,8 +88,9 @@ class ExperimentsMixin(StoreBase):
                for parent in (self.root, self.trash)):
             raise SkiffException(f"Experiment ID {experiment_id} is taken",
                                  "RESOURCE_ALREADY_EXISTS")
-        artifact_location = self._checked_new_experiment(name, artifact_location, tags)
-        return self._write_experiment(experiment_id, name, artifact_location, tags)
+        with self._names_locked():
+            artifact_location = self._checked_new_experiment(name, artifact_location, tags)
+            return self._write_experiment(experiment_id, name, artifact_location, tags)
 
     def _check_name_is_free(self, name: str) -> None:
         existing = self.get_experiment_by_name(name)
@@ -220,12 +229,13 @@ class ExperimentsMixin(StoreBase):
         current = self._read_meta(directory)
         if current.get("name") == new_name:
             return
-        self._check_name_is_free(new_name)
-        with _files.locked(directory):
-            meta = dict(_files.read_yaml(os.path.join(directory, _files.META)))
-            meta["name"] = new_name
-            meta["last_update_time"] = _now()
-            self._write_meta(directory, meta)
+        with self._names_locked():
+            self._check_name_is_free(new_name)
+            with _files.locked(directory):
+                meta = dict(_files.read_yaml(os.path.join(directory, _files.META)))
+                meta["name"] = new_name
+                meta["last_update_time"] = _now()
+                self._write_meta(directory, meta)
 
     def set_experiment_tag(self, experiment_id, tag) -> None:
         validate_experiment_tag(tag.key, tag.value)
