@@ -163,3 +163,47 @@ def test_concurrent_creates_of_one_experiment_name_make_one(tmp_path):
     assert results.count("RESOURCE_ALREADY_EXISTS") == 15
     names = [e.name for e in FileTrackingStore(str(tmp_path)).search_experiments()]
     assert names.count("same-name") == 1
+
+
+def test_concurrent_registry_names(tmp_path):
+    # racing creates of one model name: one wins and keeps its own tags; racing renames to
+    # one name: one wins, the others are RESOURCE_ALREADY_EXISTS / RESOURCE_DOES_NOT_EXIST
+    import threading
+
+    from skiff_stores_file._registry import FileRegistryStore
+
+    root = str(tmp_path / "reg")
+
+    def race(n, action):
+        results, start = [], threading.Barrier(n)
+
+        def run(i):
+            store = FileRegistryStore(root)
+            start.wait()
+            try:
+                results.append(("ok", action(store, i)))
+            except SkiffException as exc:
+                results.append((exc.error_code, i))
+
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return results
+
+    created = race(12, lambda s, i: s.create_registered_model("m", [RunTag("by", str(i))]) and i)
+    winners = [i for code, i in created if code == "ok"]
+    assert len(winners) == 1
+    assert {code for code, _ in created} == {"ok", "RESOURCE_ALREADY_EXISTS"}
+    assert FileRegistryStore(root).get_registered_model("m").tags == {"by": str(winners[0])}
+
+    store = FileRegistryStore(root)
+    store.create_registered_model("a")
+    store.create_registered_model("b")
+    renamed = race(8, lambda s, i: s.rename_registered_model("ab"[i % 2], "target").name)
+    assert [code for code, _ in renamed].count("ok") == 1
+    assert {code for code, _ in renamed} <= {"ok", "RESOURCE_ALREADY_EXISTS",
+                                             "RESOURCE_DOES_NOT_EXIST"}
+    names = sorted(m.name for m in store.search_registered_models())
+    assert names in (["a", "m", "target"], ["b", "m", "target"])

@@ -80,17 +80,18 @@ class FileRegistryStore(VersionsMixin, RegistryStore):
         _files.check_keys_fit([tag.key for tag in tags], "tag")
         exists_error = SkiffException(f"Registered Model (name={name}) already exists.",
                                       "RESOURCE_ALREADY_EXISTS")
-        if os.path.isfile(os.path.join(model_dir, _files.META)):
-            raise exists_error
-        os.makedirs(model_dir, exist_ok=True)
-        for tag in tags:
-            write_value_file(os.path.join(model_dir, TAGS), tag.key, str(tag.value))
-        created = now_ms()
-        meta = {"creation_timestamp": created, "last_updated_timestamp": created,
-                "description": description}
-        # The meta.yaml appears last and only once: two racing creators cannot both win.
-        if not self.files.write_model_meta(model_dir, meta, exclusive=True):
-            raise exists_error
+        with self.files.names_locked():  # a racing creator must not write its tags here
+            if os.path.isfile(os.path.join(model_dir, _files.META)):
+                raise exists_error
+            os.makedirs(model_dir, exist_ok=True)
+            for tag in tags:
+                write_value_file(os.path.join(model_dir, TAGS), tag.key, str(tag.value))
+            created = now_ms()
+            meta = {"creation_timestamp": created, "last_updated_timestamp": created,
+                    "description": description}
+            # The meta.yaml appears last and only once (other tools may write here too).
+            if not self.files.write_model_meta(model_dir, meta, exclusive=True):
+                raise exists_error
         return self.files.registered_model(model_dir, [])
 
     def get_registered_model(self, name) -> RegisteredModel:
@@ -103,16 +104,17 @@ class FileRegistryStore(VersionsMixin, RegistryStore):
         return self.get_registered_model(name)
 
     def rename_registered_model(self, name, new_name) -> RegisteredModel:
-        model_dir = self.files.existing_model_dir(name)
         new_dir = self.files.model_dir(new_name)
-        if os.path.exists(new_dir):
-            raise SkiffException(f"Registered Model (name={new_name}) already exists.",
-                                 "RESOURCE_ALREADY_EXISTS")
-        # One rename moves versions, tags and aliases together (MLflow copies the versions
-        # and loses the rest). The names inside meta.yaml files follow; the directory name
-        # is what readers trust if that is cut short.
-        with _files.locked(model_dir):  # lets versions being created finish first
-            os.rename(model_dir, new_dir)
+        with self.files.names_locked():  # one rename to a name wins; a delete waits
+            model_dir = self.files.existing_model_dir(name)
+            if os.path.exists(new_dir):
+                raise SkiffException(f"Registered Model (name={new_name}) already exists.",
+                                     "RESOURCE_ALREADY_EXISTS")
+            # One rename moves versions, tags and aliases together (MLflow copies the
+            # versions and loses the rest). The names inside meta.yaml files follow; the
+            # directory name is what readers trust if that is cut short.
+            with _files.locked(model_dir):  # lets versions being created finish first
+                os.rename(model_dir, new_dir)
         when = now_ms()
         with _files.locked(new_dir):
             for meta in self.files.version_metas(new_dir):
@@ -122,9 +124,10 @@ class FileRegistryStore(VersionsMixin, RegistryStore):
         return self.get_registered_model(new_name)
 
     def delete_registered_model(self, name) -> None:
-        model_dir = self.files.existing_model_dir(name)
-        with _files.locked(model_dir):  # lets versions being created finish first
-            remove_tree(model_dir)
+        with self.files.names_locked():
+            model_dir = self.files.existing_model_dir(name)
+            with _files.locked(model_dir):  # lets versions being created finish first
+                remove_tree(model_dir)
 
     def search_registered_models(self, filter_string=None,
                                  max_results=SEARCH_REGISTERED_MODEL_MAX_RESULTS_DEFAULT,

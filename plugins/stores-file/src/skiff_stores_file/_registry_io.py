@@ -114,6 +114,12 @@ class ModelFiles:
         check_name(name)
         return os.path.join(self.models_root, name)
 
+    def names_locked(self):
+        """Held while a model name is taken, moved or freed (create, rename, delete), so
+        racing threads or processes see each other's outcome, never half of it."""
+        os.makedirs(self.models_root, exist_ok=True)
+        return _files.locked(self.models_root)
+
     def existing_model_dir(self, name: str) -> str:
         path = self.model_dir(name)
         if not os.path.isfile(os.path.join(path, _files.META)):
