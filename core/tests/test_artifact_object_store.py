@@ -127,3 +127,43 @@ def test_client_cache_builds_once_per_key():
     assert cache.get(("b", 2), build) is not first
     cache.clear()
     assert cache.get(("a", 1), build) is not first and len(built) == 3
+
+
+@pytest.mark.parametrize("key", ["root/../escaped.txt", "root/a/../../../escaped.txt",
+                                 "root//abs-escaped.txt"])
+def test_keys_that_lead_outside_the_destination_are_refused(tmp_path, key):
+    # a bucket may hold such keys (S3 takes any string): nothing is written outside dst,
+    # and nothing at all once one key is refused
+    repo = DictRepository("mem://bucket/root", {"root/ok.txt": b"ok", key: b"evil"})
+    dst = tmp_path / "dst"
+    dst.mkdir()
+    with pytest.raises(SkiffException) as err:
+        repo.download_artifacts("", str(dst))
+    assert err.value.error_code == "INVALID_PARAMETER_VALUE"
+    assert "outside the destination" in err.value.message
+    assert not any(p.name.endswith("escaped.txt") for p in tmp_path.rglob("*"))
+    assert list(dst.iterdir()) == []
+
+
+def test_a_listing_that_leads_outside_the_destination_is_refused(tmp_path):
+    # the generic directory download (HTTP proxy, local, plugins without their own)
+    from skiff.artifacts.base import ArtifactRepository
+    from skiff.entities import FileInfo
+
+    class Hostile(ArtifactRepository):
+        def log_artifact(self, local_file, artifact_path=None): ...
+        def log_artifacts(self, local_dir, artifact_path=None): ...
+        def list_artifacts(self, path=None):
+            return [FileInfo("../../escaped.txt", False, 4)]
+        def _download_file(self, remote_file_path, local_path):
+            with open(local_path, "wb") as f:
+                f.write(b"evil")
+        def _is_directory(self, artifact_path):
+            return True
+
+    dst = tmp_path / "a" / "dst"
+    dst.mkdir(parents=True)
+    with pytest.raises(SkiffException) as err:
+        Hostile("hostile://x").download_artifacts("", str(dst))
+    assert err.value.error_code == "INVALID_PARAMETER_VALUE"
+    assert not (tmp_path / "escaped.txt").exists()

@@ -21,6 +21,19 @@ from skiff.validation import validate_relative_path
 STREAM_CHUNK_SIZE = 1024 * 1024
 
 
+def local_target(dst_path: str, artifact_path: str) -> str:
+    """Where ``artifact_path`` lands below the download directory ``dst_path``. Listed paths
+    come from a server's answer or a bucket's keys ('a/../../x' and '/x' are legal S3 keys):
+    one that would land outside ``dst_path`` is refused, never written."""
+    root = os.path.abspath(dst_path)
+    local = os.path.abspath(os.path.join(root, artifact_path))
+    if local != root and not local.startswith(root.rstrip(os.sep) + os.sep):
+        raise SkiffException.invalid_parameter_value(
+            f"Refusing to download the artifact {artifact_path!r}: it would be written "
+            f"outside the destination directory {root}")
+    return local
+
+
 class ArtifactRepository(ABC):
     def __init__(self, artifact_uri: str, tracking_uri: str | None = None,
                  registry_uri: str | None = None):
@@ -115,19 +128,19 @@ class ArtifactRepository(ABC):
             )
         if self._is_directory(artifact_path):
             return self._download_directory(artifact_path, dst_path)
-        local = os.path.join(dst_path, artifact_path)
+        local = local_target(dst_path, artifact_path)
         os.makedirs(os.path.dirname(local), exist_ok=True)
         self._download_file(artifact_path, local)
         return local
 
     def _download_directory(self, artifact_path: str, dst_path: str) -> str:
-        local_dir = os.path.join(dst_path, artifact_path) if artifact_path else dst_path
+        local_dir = local_target(dst_path, artifact_path) if artifact_path else dst_path
         os.makedirs(local_dir, exist_ok=True)
         for info in self.list_artifacts(artifact_path or None):
             if info.is_dir:
                 self._download_directory(info.path, dst_path)
             else:
-                local = os.path.join(dst_path, info.path)
+                local = local_target(dst_path, info.path)
                 os.makedirs(os.path.dirname(local), exist_ok=True)
                 self._download_file(info.path, local)
         return local_dir

@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import NamedTuple
 
-from skiff.artifacts.base import ArtifactRepository
+from skiff.artifacts.base import ArtifactRepository, local_target
 from skiff.artifacts.transfer import (
     file_chunks,
     list_local_files,
@@ -233,15 +233,16 @@ class ObjectStoreRepository(ArtifactRepository):
         if not objects and not rel:
             return dst_path
         if not objects:  # a single file (or nothing: the download says so)
-            local = os.path.join(dst_path, rel)
+            local = local_target(dst_path, rel)
             os.makedirs(os.path.dirname(local), exist_ok=True)
             self._download_file(rel, local)
             return local
         made: set[str] = set()  # directories already created (10,000 files: skip the stats)
+        targets = {obj.key: local_target(dst_path, self._rel(obj.key)) for obj in objects}
         with progress_bar(sum(o.size for o in objects),
                           f"Downloading {len(objects)} files") as advance:
             def one(obj: StoredObject):
-                local = os.path.join(dst_path, self._rel(obj.key))
+                local = targets[obj.key]  # every key checked before any download
                 parent = os.path.dirname(local)
                 if parent not in made:
                     os.makedirs(parent, exist_ok=True)
