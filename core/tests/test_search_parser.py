@@ -626,3 +626,26 @@ def test_model_version_order_by():
         OrderBy("attribute", "last_updated_timestamp", False),
     ]
     assert "Invalid order_by attribute 'run_id'" in error(parse_model_version_order_by, ["run_id"])
+
+
+def test_filter_and_order_by_sizes_are_bounded():
+    # each comparison or order_by key is a join for SQL stores: a few dozen is the most a
+    # statement can hold everywhere (SQLite: 64 tables), so more is a clear 400
+    from skiff.search.parser import (
+        MAX_COMPARISONS,
+        MAX_ORDER_BY,
+        parse_run_filter,
+        parse_run_order_by,
+    )
+
+    def filter_of(n):
+        return " and ".join(f"params.p{i} = 'x'" for i in range(n))
+
+    assert len(parse_run_filter(filter_of(MAX_COMPARISONS))) == MAX_COMPARISONS
+    assert len(parse_run_order_by([f"metrics.m{i}" for i in range(MAX_ORDER_BY)])) == 20
+    with pytest.raises(SkiffException) as err:
+        parse_run_filter(filter_of(MAX_COMPARISONS + 1))
+    assert err.value.error_code == "INVALID_PARAMETER_VALUE" and "at most 40" in str(err.value)
+    with pytest.raises(SkiffException) as err:
+        parse_run_order_by([f"metrics.m{i}" for i in range(MAX_ORDER_BY + 1)])
+    assert "at most 20" in str(err.value)

@@ -268,6 +268,13 @@ def _read_clause(stream: TokenStream, grammar: Grammar) -> Comparison:
     return Comparison(entity, key, comparator, value)
 
 
+# Each comparison and each order_by key becomes a join or a subquery: beyond these, SQLite
+# refuses the statement (64 tables a join), PostgreSQL spends minutes planning it and
+# SQLAlchemy's compiler runs out of stack. No search a person writes comes near.
+MAX_COMPARISONS = 40
+MAX_ORDER_BY = 20
+
+
 def parse_filter(filter_string: str | None, grammar: Grammar) -> list[Comparison]:
     """Parse ``filter_string`` under ``grammar``; an empty or None filter gives []."""
     if filter_string is None:
@@ -282,6 +289,9 @@ def parse_filter(filter_string: str | None, grammar: Grammar) -> list[Comparison
     _skip_ands(stream)
     while stream.peek().kind != END:
         comparisons.append(_read_clause(stream, grammar))
+        if len(comparisons) > MAX_COMPARISONS:
+            raise _invalid(f"A filter may hold at most {MAX_COMPARISONS} comparisons "
+                           "joined by AND")
         token = stream.peek()
         if token.kind == END:
             break
@@ -348,6 +358,8 @@ def parse_order_by(order_by, grammar: Grammar) -> list[OrderBy]:
         return []
     if isinstance(order_by, str):
         order_by = [order_by]
+    if len(order_by) > MAX_ORDER_BY:
+        raise _invalid(f"order_by may hold at most {MAX_ORDER_BY} clauses, got {len(order_by)}")
     return [_parse_order_by_clause(clause, grammar) for clause in order_by]
 
 
