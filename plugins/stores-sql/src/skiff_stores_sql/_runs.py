@@ -43,6 +43,9 @@ from skiff_stores_sql._run_loading import (
 from skiff_stores_sql.names import generate_name
 
 RUN_NAME_TAG = "mlflow.runName"
+# PostgreSQL takes at most 65,535 bound parameters a statement; far more experiments than
+# anyone searches at once.
+MAX_SEARCH_EXPERIMENTS = 10_000
 
 
 def _status_name(status) -> str:
@@ -251,7 +254,11 @@ class RunsMixin:
         stages = LifecycleStage.view_type_to_stages(run_view_type)
         comparisons = parse_run_filter(filter_string)
         orders = parse_run_order_by(order_by)
-        numbers = [n for n in (experiment_id_int(e) for e in experiment_ids or []) if n is not None]
+        numbers = sorted({n for n in (experiment_id_int(e) for e in experiment_ids or [])
+                          if n is not None})
+        if len(numbers) > MAX_SEARCH_EXPERIMENTS:  # each is a bound parameter
+            raise invalid(f"A run search may span at most {MAX_SEARCH_EXPERIMENTS} "
+                          f"experiments, got {len(numbers)}")
         stmt, keys = _search.compile_run_search(numbers, stages, comparisons, orders)
         stmt, n_keys = _search.paged(stmt, keys, page_token, max_results)
         if not numbers:
