@@ -74,6 +74,27 @@ def test_server_process_serves_and_prints_its_url(start_server, tmp_path):
     assert f"{url}/skiff" in output
 
 
+def test_long_get_request_lines_reach_the_app(start_server):
+    # 100 run IDs on get-history-bulk-interval (what a chart of 100 runs asks): the app
+    # answers, in JSON; gunicorn's default limit refused it with an HTML 414
+    import json
+    import urllib.error
+    import urllib.parse
+
+    proc, url = start_server()
+    _wait(url + "/health", proc)
+    query = urllib.parse.urlencode([("run_ids", f"{i:032x}") for i in range(100)]
+                                   + [("metric_key", "loss")])
+    assert len(query) > 4094
+    try:
+        urllib.request.urlopen(f"{url}/api/2.0/mlflow/metrics/get-history-bulk-interval?{query}")
+    except urllib.error.HTTPError as exc:
+        body = json.loads(exc.read())
+        assert exc.code in (400, 404) and "error_code" in body, body
+    else:
+        raise AssertionError("unknown runs must not be found")
+
+
 def test_commands_are_registered_through_the_plugin():
     from skiff.cli import build_cli
 

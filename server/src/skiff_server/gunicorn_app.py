@@ -26,6 +26,11 @@ def run_gunicorn(config: ServerConfig, workers: int, threads: int, extra: str | 
                 "accesslog": None,
                 "errorlog": "-",
                 "loglevel": "warning",
+                # GET routes take repeated parameters: get-history-bulk-interval for 100
+                # runs is a ~4.3 KB request line, past gunicorn's default 4094 (an HTML 414
+                # before the app can answer). 8190 is the most gunicorn allows short of
+                # no limit at all.
+                "limit_request_line": 8190,
             }
             # gunicorn 27+ opens a control socket at one fixed path in $HOME; several
             # servers on one machine would fight over it, and nothing here uses it.
