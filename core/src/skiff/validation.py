@@ -37,7 +37,7 @@ MAX_INPUT_TAG_VALUE_SIZE = 500
 MAX_ARTIFACT_LOCATION_LENGTH = 2048
 
 # Steps and timestamps are stored as 64-bit integers; a value must fit a double.
-_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1  # MLflow's int64 fields
 _VALID_KEY = re.compile(r"^[/\w.\- :]*$")
 _RUN_ID = re.compile(r"^[a-zA-Z0-9][\w\-]{0,255}$")
 _EXPERIMENT_ID = re.compile(r"^[a-zA-Z0-9][\w\-]{0,63}$")
@@ -92,13 +92,13 @@ def validate_metric(key, value, timestamp, step) -> None:
             "Please specify value as a valid double (64-bit floating point)"
         )
     if isinstance(timestamp, bool) or not isinstance(timestamp, numbers.Integral) \
-            or not 0 <= timestamp <= _INT64_MAX:
+            or not 0 <= timestamp <= INT64_MAX:
         raise _bad(
             f"Got invalid timestamp {timestamp!r} for metric '{key}' (value={value}). "
             "Timestamp must be a nonnegative long (64-bit integer)"
         )
     if isinstance(step, bool) or not isinstance(step, numbers.Integral) \
-            or not _INT64_MIN <= step <= _INT64_MAX:
+            or not INT64_MIN <= step <= INT64_MAX:
         raise _bad(
             f"Got invalid step {step!r} for metric '{key}' (value={value}). "
             "Step must be a valid long (64-bit integer)."
@@ -167,8 +167,8 @@ def validate_metrics(metrics) -> None:
     good_keys: set = set()
     for m in metrics:
         key, value, timestamp, step = m.key, m.value, m.timestamp, m.step
-        if (type(value) is float and type(timestamp) is int and 0 <= timestamp <= _INT64_MAX
-                and type(step) is int and _INT64_MIN <= step <= _INT64_MAX
+        if (type(value) is float and type(timestamp) is int and 0 <= timestamp <= INT64_MAX
+                and type(step) is int and INT64_MIN <= step <= INT64_MAX
                 and type(key) is str):
             if key not in good_keys:
                 validate_key_name(key, "metric")

@@ -53,11 +53,16 @@ def _http_error(exc: HTTPException):
     return response
 
 
+def internal_error_message(exc: BaseException) -> str:
+    """The message of a 500 (INTERNAL_ERROR) for an unexpected exception."""
+    return f"{type(exc).__name__}: {exc}"
+
+
 def _unexpected(exc: Exception):
     if isinstance(exc, HTTPException):
         return _http_error(exc)
     _log.exception("Unhandled error in %s %s", request.method, request.path)
-    return error_response(f"{type(exc).__name__}: {exc}", "INTERNAL_ERROR", 500)
+    return error_response(internal_error_message(exc), "INTERNAL_ERROR", 500)
 
 
 def install_error_handlers(app: Flask) -> None:

@@ -95,9 +95,11 @@ class FastLogMetric:
         """What the Flask app answers an unexpected store error with (skiff_server.errors):
         below Flask, an exception would reach the WSGI server and drop the connection. The
         call is not repeated: it may have stored part of its work."""
+        from skiff_server.errors import internal_error_message
+
         _log.exception("Unhandled error in POST runs/log-metric")
         body = json.dumps({"error_code": "INTERNAL_ERROR",
-                           "message": f"{type(exc).__name__}: {exc}"}).encode()
+                           "message": internal_error_message(exc)}).encode()
         headers = [(name, str(len(body)) if name == "Content-Length" else value)
                    for name, value in self.headers]
         start_response("500 INTERNAL SERVER ERROR", headers)

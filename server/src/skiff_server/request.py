@@ -18,6 +18,7 @@ import re
 from flask import request
 
 from skiff.errors import SkiffException
+from skiff.validation import INT64_MAX, INT64_MIN
 
 STR, INT, FLOAT, BOOL, DICT = "string", "int", "double", "bool", "object"
 LIST_STR, LIST_DICT = "string[]", "object[]"
@@ -144,7 +145,7 @@ def _query_params(schema: dict) -> dict:
 def _int64(name: str, number: int) -> int:
     """MLflow's integer fields are 64-bit (protobuf int64): a larger one is refused here,
     before a store or its driver meets it."""
-    if -(2**63) <= number < 2**63:
+    if INT64_MIN <= number <= INT64_MAX:
         return number
     raise _bad(f"Invalid value {number} for parameter '{name}' supplied: it does not fit a "
                "64-bit integer.")

@@ -134,8 +134,9 @@ class LocalArtifactRepository(ArtifactRepository):
         except BaseException as exc:
             if os.path.exists(tmp):
                 os.remove(tmp)
-            if isinstance(exc, OSError) and _path_error(artifact_path, exc):
-                raise _path_error(artifact_path, exc) from None
+            refused = _path_error(artifact_path, exc) if isinstance(exc, OSError) else None
+            if refused is not None:
+                raise refused from None
             raise
 
 

@@ -41,10 +41,6 @@ def not_found(message: str) -> SkiffException:
     return SkiffException(message, "RESOURCE_DOES_NOT_EXIST")
 
 
-# A model is a directory named after it: one path component (NAME_MAX on Linux and macOS).
-MAX_NAME_BYTES = 255
-
-
 def check_name(name) -> None:
     validate_model_name(name)
     # MLflow's file store refuses these too: they would change what the path means.
@@ -52,10 +48,10 @@ def check_name(name) -> None:
         raise SkiffException.invalid_parameter_value(
             f"Invalid name: '{name}'. Registered model names in a file store cannot contain "
             "'\\' or '%' nor start with '.'.")
-    if len(name.encode("utf-8")) > MAX_NAME_BYTES:
+    if len(name.encode("utf-8")) > _files.NAME_MAX_BYTES:  # a model is a directory
         raise SkiffException.invalid_parameter_value(
-            f"Registered model name exceeds {MAX_NAME_BYTES} bytes, the longest directory "
-            "name a file store can make.")
+            f"Registered model name exceeds {_files.NAME_MAX_BYTES} bytes, the longest "
+            "directory name a file store can make.")
 
 
 def version_dir_name(version) -> str:

@@ -253,10 +253,12 @@ def connection_error(url: sa.URL, exc: BaseException) -> SkiffException:
     )
 
 
-def _driver_data_error(engine: sa.Engine) -> type:
-    """The driver's own DataError (PEP 249): statements run on the raw cursor, such as
-    PostgreSQL's COPY, raise it without SQLAlchemy's wrapping."""
-    return getattr(engine.dialect.dbapi, "DataError", sa.exc.DataError)
+def _refused_value_errors(engine: sa.Engine) -> tuple:
+    """What a refused value raises: SQLAlchemy's DataError, the driver's own (PEP 249;
+    statements on the raw cursor, such as PostgreSQL's COPY, are not wrapped), and
+    OverflowError (sqlite3 binding an integer past 64 bits)."""
+    return (sa.exc.DataError, OverflowError,
+            getattr(engine.dialect.dbapi, "DataError", sa.exc.DataError))
 
 
 def refused_value_error(exc: BaseException) -> SkiffException:
@@ -321,7 +323,7 @@ def run_write(engine: sa.Engine, url: sa.URL, fn):
         if "connect" in str(exc.orig).lower():  # "connection", "connect to server"
             raise connection_error(url, exc) from None
         raise
-    except (sa.exc.DataError, OverflowError, _driver_data_error(engine)) as exc:
+    except _refused_value_errors(engine) as exc:
         raise refused_value_error(exc) from None
 
 
@@ -337,5 +339,5 @@ def run_read(engine: sa.Engine, fn):
 
     try:
         return with_retry(attempt)
-    except (sa.exc.DataError, OverflowError, _driver_data_error(engine)) as exc:
+    except _refused_value_errors(engine) as exc:
         raise refused_value_error(exc) from None
