@@ -10,6 +10,7 @@ tables is checked here at import. The statements are built once and run as drive
 
 from __future__ import annotations
 
+import attrs
 import sqlalchemy as sa
 
 from skiff.entities import ModelVersion, RegisteredModel
@@ -26,6 +27,15 @@ for _table, _columns in ((t.registered_models, _MODEL_COLUMNS),
                          (t.model_versions, _VERSION_COLUMNS)):
     if tuple(c.key for c in _table.c)[:len(_columns)] != _columns:
         raise RuntimeError(f"{_table.name} columns changed: update {__name__}")
+# Entities are built with positional arguments (half the time of keywords).
+_MODEL_FIELDS = ("name", "creation_timestamp", "last_updated_timestamp", "description",
+                 "latest_versions", "tags", "aliases", "user_id")
+_VERSION_FIELDS = ("name", "version", "creation_timestamp", "last_updated_timestamp",
+                   "description", "user_id", "current_stage", "source", "run_id", "status",
+                   "status_message", "tags", "run_link", "aliases", "model_id")
+for _entity, _fields in ((RegisteredModel, _MODEL_FIELDS), (ModelVersion, _VERSION_FIELDS)):
+    if tuple(field.name for field in attrs.fields(_entity)) != _fields:
+        raise RuntimeError(f"{_entity.__name__} fields changed: update {__name__}")
 
 # Sizes that keep a statement within SQLite's old limit of 999 bound parameters, each
 # list padded to a power of two: a models page binds its names 3 times (256 -> 768), or
@@ -130,15 +140,25 @@ class Extras:
         return extras._done()
 
     def _add(self, rows) -> None:
-        wanted = self._wanted
+        wanted, version_tags, model_tags = self._wanted, self.version_tags, self.model_tags
+        aliases = self._aliases
         for kind, name, version, key, value in rows:
             if kind == VERSION_TAG:
-                if (name, version) in wanted:
-                    self.version_tags.setdefault((name, version), {})[key] = value
+                pair = (name, version)
+                if pair in wanted:
+                    found = version_tags.get(pair)
+                    if found is None:
+                        version_tags[pair] = {key: value}
+                    else:
+                        found[key] = value
             elif kind == MODEL_TAG:
-                self.model_tags.setdefault(name, {})[key] = value
+                found = model_tags.get(name)
+                if found is None:
+                    model_tags[name] = {key: value}
+                else:
+                    found[key] = value
             else:  # a model's aliases come once per chunk that holds its versions
-                self._aliases.add((name, key, version))
+                aliases.add((name, key, version))
 
     def _done(self) -> Extras:
         for name, alias, version in sorted(self._aliases):
@@ -173,18 +193,16 @@ def versions_from_rows(conn, rows, extras: Extras | None = None) -> list[ModelVe
         return []
     if extras is None:
         extras = Extras.for_versions(conn, [(row[0], row[1]) for row in rows])
-    tags, aliases = extras.version_tags, extras.version_aliases
+    # The tag dicts and alias lists as built (no copies): each version is on a page once.
+    tags, aliases = extras.version_tags.get, extras.version_aliases.get
     out = []
-    for row in rows:
-        (name, version, created, updated, description, user_id, stage, source, _location,
-         run_id, run_link, status, status_message, model_id) = row[:14]
+    append = out.append
+    for (name, version, created, updated, description, user_id, stage, source, _location,
+         run_id, run_link, status, status_message, model_id, *_) in rows:
         key = (name, version)
-        out.append(ModelVersion(
-            name=name, version=str(version), creation_timestamp=created,
-            last_updated_timestamp=updated, description=description, user_id=user_id,
-            current_stage=stage, source=source, run_id=run_id, status=status,
-            status_message=status_message, tags=dict(tags.get(key, ())), run_link=run_link,
-            aliases=list(aliases.get(key, ())), model_id=model_id))
+        append(ModelVersion(name, str(version), created, updated, description, user_id,
+                            stage, source, run_id, status, status_message, tags(key) or {},
+                            run_link, aliases(key) or [], model_id))
     return out
 
 
@@ -219,12 +237,7 @@ def models_from_rows(conn, rows, with_latest: bool = True) -> list[RegisteredMod
     latest: dict[str, list] = {}
     for mv in versions_from_rows(conn, latest_rows, extras):
         latest.setdefault(mv.name, []).append(mv)
-    out = []
-    for row in rows:
-        name, created, updated, description, user_id = row[:5]
-        out.append(RegisteredModel(
-            name=name, creation_timestamp=created, last_updated_timestamp=updated,
-            description=description, latest_versions=latest.get(name, []),
-            tags=dict(extras.model_tags.get(name, ())),
-            aliases=dict(extras.aliases.get(name, ())), user_id=user_id))
-    return out
+    tags, aliases = extras.model_tags.get, extras.aliases.get
+    return [RegisteredModel(name, created, updated, description, latest.get(name) or [],
+                            tags(name) or {}, aliases(name) or {}, user_id)
+            for name, created, updated, description, user_id, *_ in rows]
