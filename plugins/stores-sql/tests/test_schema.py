@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 import pytest
+import sqlalchemy as sa
 from click.testing import CliRunner
 
 from skiff.errors import SkiffException
@@ -132,3 +133,57 @@ def test_postgres_latest_metrics_index_carries_the_run_id(postgres_uri, how):
         upgrade(postgres_uri)
     assert _latest_metrics_index(postgres_uri).endswith(
         "(key, value, value_kind) INCLUDE (run_uuid)")
+
+
+def _rowid_tables(uri) -> set[str]:
+    """The registry tables of a SQLite database that still have a rowid."""
+    with get_engine(normalize_url(uri)).connect() as conn:
+        return {table.name for table in schema.REGISTRY_TABLES
+                if "WITHOUT ROWID" not in conn.exec_driver_sql(
+                    "SELECT sql FROM sqlite_master WHERE name = ?", (table.name,)).scalar()}
+
+
+def test_sqlite_registry_tables_are_clustered_and_upgrades_keep_their_rows(sqlite_uri):
+    # revision 0008 rebuilds them WITHOUT ROWID; the rows and indexes must survive
+    from skiff.entities import RunTag
+    from skiff_stores_sql._registry import SqlRegistryStore
+
+    upgrade(sqlite_uri, "0007")
+    assert _rowid_tables(sqlite_uri) == {t.name for t in schema.REGISTRY_TABLES}
+    with get_engine(normalize_url(sqlite_uri)).begin() as conn:
+        conn.execute(schema.registered_models.insert(), [
+            {"name": "m", "creation_timestamp": 1, "last_updated_timestamp": 2,
+             "last_version": 1}])
+        conn.execute(schema.model_versions.insert(), [
+            {"name": "m", "version": 1, "creation_timestamp": 1, "last_updated_timestamp": 2,
+             "current_stage": "Production", "source": "s3://b/m", "status": "READY"}])
+        conn.execute(schema.registered_model_tags.insert(), [
+            {"name": "m", "key": "team", "value": "risk"}])
+        conn.execute(schema.model_version_tags.insert(), [
+            {"name": "m", "version": 1, "key": "validated", "value": "true"}])
+        conn.execute(schema.registered_model_aliases.insert(), [
+            {"name": "m", "alias": "champion", "version": 1}])
+    upgrade(sqlite_uri)
+    assert _rowid_tables(sqlite_uri) == set()
+    store = SqlRegistryStore(sqlite_uri)
+    model = store.get_registered_model("m")
+    assert model.tags == {"team": "risk"} and model.aliases == {"champion": "1"}
+    assert [(v.version, v.current_stage, v.tags) for v in model.latest_versions] == [
+        ("1", "Production", {"validated": "true"})]
+    store.set_registered_model_tag("m", RunTag("tier", "gold"))
+    assert [m.name for m in store.search_registered_models("tags.tier = 'gold'")] == ["m"]
+    with get_engine(normalize_url(sqlite_uri)).connect() as conn:
+        indexes = {row[0] for row in conn.exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")}
+    assert {"ix_registered_models_updated", "ix_model_versions_run",
+            "ix_model_version_tags_key"} <= indexes
+    from alembic import command  # and back, rows kept
+
+    config = alembic_config()
+    with get_engine(normalize_url(sqlite_uri)).begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0007")
+    assert _rowid_tables(sqlite_uri) == {t.name for t in schema.REGISTRY_TABLES}
+    with get_engine(normalize_url(sqlite_uri)).connect() as conn:
+        assert [conn.execute(sa.select(sa.func.count()).select_from(table)).scalar()
+                for table in schema.REGISTRY_TABLES] == [1, 1, 1, 2, 1]

@@ -87,6 +87,10 @@ def _sqlite_on_connect(dbapi_conn, _record):
     cursor.execute("PRAGMA synchronous = NORMAL")
     # MLflow's rule: LIKE is case-sensitive on every backend.
     cursor.execute("PRAGMA case_sensitive_like = ON")
+    # SQLite's default page cache (2 MB) holds little of a store: a page of registry
+    # models read by last update, scattered over the name-keyed tables, paid a file read
+    # per b-tree page it touched (~15% of its time at 10,000 models). Up to 32 MB each.
+    cursor.execute("PRAGMA cache_size = -32768")
     cursor.close()
 
 

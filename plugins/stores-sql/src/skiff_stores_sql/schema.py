@@ -223,6 +223,8 @@ run_model_links = _table(
 # Keyed by model name like MLflow, so filters on ``name`` and per-model reads are index
 # ranges; a rename rewrites the name in every table in one transaction. ``last_version``
 # is the per-model counter: version numbers are never handed out twice, even after deletes.
+# On SQLite the tables are clustered on their keys (WITHOUT ROWID), so a page's per-model
+# reads are one range each.
 REGISTRY_NAME_LENGTH = 256
 
 registered_models = _table(
@@ -235,6 +237,7 @@ registered_models = _table(
     sa.Column("last_version", sa.Integer, nullable=False),
     sa.Index("ix_registered_models_created", "creation_timestamp"),
     sa.Index("ix_registered_models_updated", "last_updated_timestamp"),
+    sqlite_with_rowid=False,  # revision 0008
 )
 
 registered_model_tags = _table(
@@ -243,6 +246,7 @@ registered_model_tags = _table(
     sa.Column("key", sa.String(250), primary_key=True),
     sa.Column("value", LongText, nullable=False),
     sa.Index("ix_registered_model_tags_key", "key", "name"),  # revision 0004
+    sqlite_with_rowid=False,  # revision 0008
 )
 
 model_versions = _table(
@@ -263,6 +267,7 @@ model_versions = _table(
     sa.Column("model_id", sa.String(MODEL_ID_LENGTH)),
     sa.Index("ix_model_versions_updated", "last_updated_timestamp"),
     sa.Index("ix_model_versions_run", "run_id"),
+    sqlite_with_rowid=False,  # revision 0008
 )
 
 model_version_tags = _table(
@@ -272,6 +277,7 @@ model_version_tags = _table(
     sa.Column("key", sa.String(250), primary_key=True),
     sa.Column("value", LongText, nullable=False),
     sa.Index("ix_model_version_tags_key", "key", "name", "version"),  # revision 0004
+    sqlite_with_rowid=False,  # revision 0008
 )
 
 registered_model_aliases = _table(
@@ -279,6 +285,7 @@ registered_model_aliases = _table(
     sa.Column("name", sa.String(REGISTRY_NAME_LENGTH), primary_key=True),
     sa.Column("alias", sa.String(256), primary_key=True),
     sa.Column("version", sa.Integer, nullable=False),
+    sqlite_with_rowid=False,  # revision 0008
 )
 
 # Tables holding per-registered-model rows (all keyed by ``name``).
