@@ -95,6 +95,34 @@ def test_long_get_request_lines_reach_the_app(start_server):
         raise AssertionError("unknown runs must not be found")
 
 
+def test_requests_gunicorn_refuses_get_the_json_error_shape(start_server):
+    # past gunicorn's request-line limit, or unparsable: gunicorn answers before the app,
+    # and in MLflow's error shape like the app (not gunicorn's HTML page)
+    import json
+    import urllib.error
+    import urllib.parse
+
+    proc, url = start_server()
+    _wait(url + "/health", proc)
+    query = urllib.parse.urlencode([("run_ids", f"{i:032x}") for i in range(300)])
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(f"{url}/api/2.0/mlflow/metrics/get-history-bulk-interval?{query}")
+    assert info.value.code == 414
+    assert info.value.headers["Content-Type"] == "application/json"
+    body = json.loads(info.value.read())
+    assert body["error_code"] == "BAD_REQUEST" and "8190" in body["message"], body
+
+    host, port = urllib.parse.urlsplit(url).netloc.rsplit(":", 1)
+    with socket.create_connection((host, int(port))) as sock:
+        sock.sendall(b"NOT A REQUEST\r\n\r\n")
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400") and b"application/json" in head, head
+    assert json.loads(body)["error_code"] == "BAD_REQUEST"
+
+
 def test_commands_are_registered_through_the_plugin():
     from skiff.cli import build_cli
 

@@ -6,10 +6,13 @@ from __future__ import annotations
 import shlex
 
 from skiff_server.config import ServerConfig
+from skiff_server.gunicorn_errors import use_json_error_pages
 
 
 def run_gunicorn(config: ServerConfig, workers: int, threads: int, extra: str | None) -> None:
     from gunicorn.app.base import BaseApplication
+
+    use_json_error_pages()
 
     class _SkiffApplication(BaseApplication):
         def load_config(self):

@@ -64,6 +64,10 @@ def _run_gunicorn(app, model_path, host, port, workers, timeout, threads,
 
     from gunicorn.app.base import BaseApplication
 
+    from skiff_server.gunicorn_errors import use_json_error_pages
+
+    use_json_error_pages()
+
     class _ScoringApplication(BaseApplication):
         def load_config(self):
             bind_host = f"[{host}]" if ":" in host else host

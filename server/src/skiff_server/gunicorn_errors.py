@@ -1,0 +1,31 @@
+"""gunicorn answers some requests itself, before the app sees them: a request line past its
+limit, a malformed request line or header. Its page is HTML; clients (MLflow's among them)
+read ``error_code`` and ``message`` from every answer, so Skiff's servers give it in
+MLflow's JSON error shape like the app's own errors."""
+
+from __future__ import annotations
+
+import json
+
+# The error code of each status gunicorn answers with (all others are 4xx: BAD_REQUEST).
+_ERROR_CODES = {403: "PERMISSION_DENIED", 500: "INTERNAL_ERROR", 501: "NOT_IMPLEMENTED"}
+
+
+def write_json_error(sock, status_int, reason, mesg) -> None:
+    """``gunicorn.util.write_error`` with a JSON body."""
+    from gunicorn.util import write_nonblock
+
+    code = _ERROR_CODES.get(int(status_int), "BAD_REQUEST")
+    body = json.dumps({"error_code": code,
+                       "message": f"{reason}: {mesg}" if mesg else reason}).encode()
+    head = (f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")
+    write_nonblock(sock, head.encode("latin-1") + body)
+
+
+def use_json_error_pages() -> None:
+    """gunicorn has no setting for its error page; its workers look ``util.write_error`` up
+    on each error, so it is replaced in this process (one that runs only a Skiff server)."""
+    from gunicorn import util
+
+    util.write_error = write_json_error
