@@ -16,7 +16,7 @@ import json
 import logging
 
 from skiff.entities import Metric
-from skiff.errors import SkiffException
+from skiff.errors import INTERNAL_ERROR, SkiffException
 from skiff.validation import validate_metric, validate_run_id
 
 _FIELDS = frozenset(("run_id", "run_uuid", "key", "value", "timestamp", "step"))
@@ -98,8 +98,8 @@ class FastLogMetric:
         from skiff_server.errors import internal_error_message
 
         _log.exception("Unhandled error in POST runs/log-metric")
-        body = json.dumps({"error_code": "INTERNAL_ERROR",
-                           "message": internal_error_message(exc)}).encode()
+        body = SkiffException(internal_error_message(exc), INTERNAL_ERROR) \
+            .serialize_as_json().encode()
         headers = [(name, str(len(body)) if name == "Content-Length" else value)
                    for name, value in self.headers]
         start_response("500 INTERNAL SERVER ERROR", headers)

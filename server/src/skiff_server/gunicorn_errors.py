@@ -5,19 +5,17 @@ MLflow's JSON error shape like the app's own errors."""
 
 from __future__ import annotations
 
-import json
-
-# The error code of each status gunicorn answers with (all others are 4xx: BAD_REQUEST).
-_ERROR_CODES = {403: "PERMISSION_DENIED", 500: "INTERNAL_ERROR", 501: "NOT_IMPLEMENTED"}
+from skiff.errors import BAD_REQUEST, CODE_BY_HTTP_STATUS, SkiffException
 
 
 def write_json_error(sock, status_int, reason, mesg) -> None:
-    """``gunicorn.util.write_error`` with a JSON body."""
+    """``gunicorn.util.write_error`` with a JSON body; the error code is the one clients
+    read back from the status (414 and 431 have none of their own: BAD_REQUEST)."""
     from gunicorn.util import write_nonblock
 
-    code = _ERROR_CODES.get(int(status_int), "BAD_REQUEST")
-    body = json.dumps({"error_code": code,
-                       "message": f"{reason}: {mesg}" if mesg else reason}).encode()
+    code = CODE_BY_HTTP_STATUS.get(int(status_int), BAD_REQUEST)
+    body = SkiffException(f"{reason}: {mesg}" if mesg else reason, code) \
+        .serialize_as_json().encode()
     head = (f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"
             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")
     write_nonblock(sock, head.encode("latin-1") + body)
