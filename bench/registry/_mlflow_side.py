@@ -2,9 +2,11 @@
 
     python _mlflow_side.py '<json config>'
 
-Creates MLflow's schema with its model-registry SqlAlchemyStore, bulk-loads the same data
-set as the Skiff side straight into MLflow's tables, then times the same searches through
-the store's Python API and prints one JSON line of results.
+Creates MLflow's schema with its model-registry SqlAlchemyStore and bulk-loads the same data
+set as the Skiff side straight into MLflow's tables, then prints one JSON line (the load
+time) and serves the benchmark: each line read from stdin is the index of a query in
+``QUERIES``, answered with one JSON line of one timed run of it through the store's Python
+API (``_registry_data.attempt``). An empty line or EOF ends it.
 """
 
 from __future__ import annotations
@@ -53,12 +55,14 @@ def main() -> None:
     store = SqlAlchemyStore(config["uri"])
     start = time.perf_counter()
     _load(store, config["models"])
-    out = {"load_s": time.perf_counter() - start}
-    out["queries"] = data.time_queries(
-        lambda f, n, o, t: store.search_registered_models(f, n, o, t),
-        lambda f, n, o, t: store.search_model_versions(f, n, o, t),
-        config["repeat"])
-    print(json.dumps(out))
+    print(json.dumps({"load_s": time.perf_counter() - start}), flush=True)
+    for line in sys.stdin:
+        if not line.strip():
+            break
+        result = data.attempt(
+            lambda f, n, o, t: store.search_registered_models(f, n, o, t),
+            lambda f, n, o, t: store.search_model_versions(f, n, o, t), int(line))
+        print(json.dumps(result), flush=True)
 
 
 if __name__ == "__main__":

@@ -82,28 +82,25 @@ def digest(items) -> str:
     return h.hexdigest()[:12]
 
 
-def time_queries(search_models, search_versions, repeat: int) -> dict:
-    """Best wall and CPU seconds of ``repeat`` runs of every query (after one warm-up run:
-    the least disturbed by other work on a shared machine), with the number of results and
-    their digest. ``search_*(filter, max_results, order_by, token)``."""
+def attempt(search_models, search_versions, index: int) -> dict:
+    """One timed run of ``QUERIES[index]`` (all its pages): wall and CPU seconds, the
+    number of results and their digest. ``search_*(filter, max_results, order_by, token)``."""
     import time
 
-    out = {}
-    for kind, label, filter_string, order_by, pages in QUERIES:
-        search = search_models if kind == "models" else search_versions
-        walls, cpus = [], []
-        for attempt in range(repeat + 1):
-            found, token = [], None
-            t0, c0 = time.perf_counter(), time.process_time()
-            for _ in range(pages):
-                page = search(filter_string, PAGE_SIZE, order_by, token)
-                found.extend(page)
-                token = page.token
-                if not token:
-                    break
-            if attempt:  # the first run warms caches and compiled statements
-                walls.append(time.perf_counter() - t0)
-                cpus.append(time.process_time() - c0)
-        out[f"{kind}: {label}"] = {"s": min(walls), "cpu_s": min(cpus),
-                                   "count": len(found), "digest": digest(found)}
-    return out
+    kind, _label, filter_string, order_by, pages = QUERIES[index]
+    search = search_models if kind == "models" else search_versions
+    found, token = [], None
+    t0, c0 = time.perf_counter(), time.process_time()
+    for _ in range(pages):
+        page = search(filter_string, PAGE_SIZE, order_by, token)
+        found.extend(page)
+        token = page.token
+        if not token:
+            break
+    return {"s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0,
+            "count": len(found), "digest": digest(found)}
+
+
+def label(index: int) -> str:
+    kind, name, *_ = QUERIES[index]
+    return f"{kind}: {name}"
