@@ -1,7 +1,10 @@
-"""Small helpers shared by the store modules: time, metric value encoding, errors."""
+"""Small helpers shared by the store modules: time, metric value encoding, errors, pausing
+the garbage collector while a large result is built."""
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import math
 import random
 import sys
@@ -109,3 +112,17 @@ def experiment_id_int(experiment_id) -> int | None:
     except (TypeError, ValueError):
         return None
     return number if 0 <= number < 2**31 else None
+
+
+@contextlib.contextmanager
+def gc_paused():
+    """A page of runs or of a metric history is tens of thousands of small acyclic objects;
+    the cyclic collector would walk the whole heap several times while they are built (a
+    third of the time of paging through 1M points). Pause it meanwhile."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

@@ -18,6 +18,7 @@ from skiff_stores_sql import schema as t
 from skiff_stores_sql._common import (
     METRIC_COLUMNS,
     decode_value,
+    gc_paused,
     invalid,
     latest_per_key,
     metric_columns,
@@ -139,16 +140,17 @@ class LoggingMixin:
 
         def read(conn):
             result = conn.execute(stmt)
-            # Plain driver tuples: the columns need no conversion, and SQLAlchemy's Row
-            # objects cost as much as the query on a long history.
-            rows = result.cursor.fetchall()
-            result.close()
-            token = None
-            if max_results is not None and len(rows) > max_results:
-                rows = rows[:max_results]
-                last = rows[-1]  # ... step, dataset_name, dataset_digest, model_id, seq
-                token = encode_token({"after": [last[4], last[3], last[8]]})
-            return PagedList(metrics_from_rows(rows), token)
+            with gc_paused():
+                # Plain driver tuples: the columns need no conversion, and SQLAlchemy's
+                # Row objects cost as much as the query on a long history.
+                rows = result.cursor.fetchall()
+                result.close()
+                token = None
+                if max_results is not None and len(rows) > max_results:
+                    rows = rows[:max_results]
+                    last = rows[-1]  # ... step, dataset_name, dataset_digest, model_id, seq
+                    token = encode_token({"after": [last[4], last[3], last[8]]})
+                return PagedList(metrics_from_rows(rows), token)
 
         return self._read(read)
 
@@ -161,12 +163,13 @@ class LoggingMixin:
 
         def read(conn):
             result = conn.execute(stmt)
-            rows = list(result.cursor.fetchall())  # PyMySQL gives a tuple
-            result.close()
-            if any(row[7] for row in rows):  # NaN or an infinity among the values
-                rows = [row if not row[7] else
-                        (row[0], decode_value(row[1], row[7]), *row[2:]) for row in rows]
-            return rows
+            with gc_paused():
+                rows = list(result.cursor.fetchall())  # PyMySQL gives a tuple
+                result.close()
+                if any(row[7] for row in rows):  # NaN or an infinity among the values
+                    rows = [row if not row[7] else
+                            (row[0], decode_value(row[1], row[7]), *row[2:]) for row in rows]
+                return rows
 
         return self._read(read)
 

@@ -5,9 +5,6 @@ with: it skips building ~10 objects a run only to turn them into dicts)."""
 
 from __future__ import annotations
 
-import contextlib
-import gc
-
 import sqlalchemy as sa
 
 from skiff.entities import (
@@ -39,19 +36,6 @@ if tuple(c.key for c in t.runs.c)[:len(_RUN_COLUMNS)] != _RUN_COLUMNS:
 def chunks(items: list, size: int = CHUNK):
     for start in range(0, len(items), size):
         yield items[start:start + size]
-
-
-@contextlib.contextmanager
-def gc_paused():
-    """A page of runs is tens of thousands of small acyclic objects; the cyclic collector
-    would walk the whole heap several times while they are built. Pause it meanwhile."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def id_filter(conn, column, ids: list[str]):

@@ -29,13 +29,13 @@ from skiff_stores_sql import _dialect, _search
 from skiff_stores_sql import schema as t
 from skiff_stores_sql._common import (
     experiment_id_int,
+    gc_paused,
     invalid,
     not_found,
     now_ms,
 )
 from skiff_stores_sql._run_loading import (
     chunks,
-    gc_paused,
     run_dicts_from_rows,
     run_info_from_row,
     runs_from_rows,
