@@ -72,6 +72,8 @@ def _create_database(backend: str, tmp: Path, label: str) -> tuple[str, callable
 
 # -- the Skiff side -------------------------------------------------------------------------
 def _skiff_load(store, n_runs: int, history_points: int) -> tuple[str, str]:
+    from skiff_stores_sql import _params_tags
+
     exp_id = store.create_experiment("bench")
     history_exp = store.create_experiment("history")
     history_run = store.create_run(history_exp, "bench", _data.START, [], "history").info.run_id
@@ -79,7 +81,8 @@ def _skiff_load(store, n_runs: int, history_points: int) -> tuple[str, str]:
     runs, params, tags, latest = [], [], [], []
     for run_id, start, p, m, t in _data.runs(n_runs):
         runs.append((run_id, int(exp_id), t["mlflow.runName"], "bench", "FINISHED", start,
-                     start + 500, "active", f"{location}/{run_id}/artifacts"))
+                     start + 500, "active", f"{location}/{run_id}/artifacts",
+                     _params_tags.encode(p, t)))  # as the store's writes keep it
         params.extend((run_id, k, v) for k, v in p.items())
         tags.extend((run_id, k, v) for k, v in t.items())
         latest.extend((run_id, k, 0, start, v, 0) for k, v in m.items())
@@ -87,7 +90,7 @@ def _skiff_load(store, n_runs: int, history_points: int) -> tuple[str, str]:
     with store.engine.connect().execution_options(skiff_write=True) as conn, conn.begin():
         _data.bulk_insert(conn, "runs", [
             "run_uuid", "experiment_id", "name", "user_id", "status", "start_time", "end_time",
-            "lifecycle_stage", "artifact_uri"], runs)
+            "lifecycle_stage", "artifact_uri", _params_tags.COLUMN], runs)
         _data.bulk_insert(conn, "params", ["run_uuid", "key", "value"], params)
         _data.bulk_insert(conn, "tags", ["run_uuid", "key", "value"], tags)
         _data.bulk_insert(conn, "latest_metrics",

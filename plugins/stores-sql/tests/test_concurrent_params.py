@@ -1,7 +1,8 @@
 """Two writers logging the same new param to one run at the same instant, on PostgreSQL and
-MariaDB (SQLite writers take turns, so they cannot meet this way). The second writer's
-insert waits for the first to commit and then fails on the primary key; the store must run
-it again and answer as if the writers had come one after the other."""
+MariaDB (SQLite writers take turns, so they cannot meet this way). The first writer does
+what the store's writers do (lock the run's row, insert the param, rewrite the run's
+params-and-tags document); the second waits for it to commit and must answer as if the
+writers had come one after the other, leaving the param and the document in step."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ import time
 
 import conftest
 import pytest
+import sqlalchemy as sa
 
 from skiff.entities import Param
 from skiff.errors import SkiffException
+from skiff_stores_sql import _params_tags
 from skiff_stores_sql import schema as t
 from skiff_stores_sql.store import SqlTrackingStore
 
@@ -55,7 +58,9 @@ def test_the_same_new_param_from_two_writers_at_once(request, tmp_path, backend,
 
     with store.engine.connect() as first:
         with first.begin():  # the first writer's insert, committed once the second waits
+            row = _params_tags.lock_run(first, run_id)
             first.execute(t.params.insert().values(run_uuid=run_id, key="alpha", value="0.1"))
+            _params_tags.rewrite(first, row, {"alpha": "0.1"})
             thread = threading.Thread(target=second_writer)
             thread.start()
             _wait_until_blocked(backend)
@@ -68,3 +73,6 @@ def test_the_same_new_param_from_two_writers_at_once(request, tmp_path, backend,
         assert error.error_code == "INVALID_PARAMETER_VALUE"
         assert "Changing param values is not allowed" in error.message
     assert store.get_run(run_id).data.params == {"alpha": "0.1"}
+    with store.engine.connect() as conn:  # the tables agree
+        assert conn.execute(sa.select(t.params.c.key, t.params.c.value)).all() == [
+            ("alpha", "0.1")]

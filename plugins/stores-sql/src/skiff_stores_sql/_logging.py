@@ -13,7 +13,7 @@ from skiff.validation import (
     validate_max_results,
     validate_metrics,
 )
-from skiff_stores_sql import _dialect
+from skiff_stores_sql import _dialect, _params_tags
 from skiff_stores_sql import schema as t
 from skiff_stores_sql._common import (
     METRIC_COLUMNS,
@@ -61,7 +61,7 @@ class LoggingMixin:
         tag_values = {tag.key: tag.value for tag in tags}
 
         def write(conn):
-            run = self._active_run_row(conn, run_id)
+            run = self._active_run_row(conn, run_id, lock=bool(params or tag_values))
             if params:
                 self._insert_params(conn, run.run_uuid, params)
             if tag_values:
@@ -72,6 +72,9 @@ class LoggingMixin:
                 if RUN_NAME_TAG in tag_values:
                     conn.execute(t.runs.update().where(t.runs.c.run_uuid == run.run_uuid)
                                  .values(name=tag_values[RUN_NAME_TAG]))
+            if params or tag_values:
+                # every param of the batch is stored now (new, or the same value already)
+                _params_tags.rewrite(conn, run, {p.key: p.value for p in params}, tag_values)
             if metric_rows:
                 _dialect.insert_tuples(conn, t.metrics, METRIC_COLUMNS, metric_rows)
                 _dialect.upsert_latest_metrics(conn, latest_rows)

@@ -1,7 +1,8 @@
-"""A page of runs read in a few IN (...) queries (latest metrics, params, tags, then inputs
-and outputs when any run has them), turned into entities (``runs_from_rows``) or straight
-into MLflow's JSON form (``run_dicts_from_rows``, what a server answers ``runs/search``
-with: it skips building ~10 objects a run only to turn them into dicts)."""
+"""A page of runs read in a few IN (...) queries (latest metrics, then inputs and outputs
+when any run has them; params and tags come with the runs rows, ``_params_tags``), turned
+into entities (``runs_from_rows``) or straight into MLflow's JSON form
+(``run_dicts_from_rows``, what a server answers ``runs/search`` with: it skips building ~10
+objects a run only to turn them into dicts)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from skiff.entities import (
     RunTag,
 )
 from skiff.entities._json import compact, float_to_json
+from skiff_stores_sql import _params_tags
 from skiff_stores_sql import schema as t
 from skiff_stores_sql._common import decode_value, metric_columns, metrics_from_rows
 from skiff_stores_sql._in_lists import ExpandingSelect
@@ -110,30 +112,54 @@ class RunContents:
         self.model_outputs: dict[str, list[ModelOutput]] = {}
 
     @classmethod
-    def fetch(cls, conn, ids: list[str], data_keys: dict | None = None) -> RunContents:
-        """``data_keys`` (kind -> keys) limits the metrics, params and tags read."""
+    def fetch(cls, conn, rows, data_keys: dict | None = None) -> RunContents:
+        """For ``rows`` of the runs table. ``data_keys`` (kind -> keys) limits the metrics,
+        params and tags read."""
         data_keys = data_keys or {}
         out = cls()
+        # params and tags from each run's document; the tables only for runs without one
+        without_document = []
+        wanted_params, wanted_tags = data_keys.get("params"), data_keys.get("tags")
+        for row in rows:
+            text = row[_params_tags.INDEX]
+            if text is None:
+                without_document.append(row[0])
+                continue
+            params, tags = _params_tags.decode(text)
+            if wanted_params is not None:
+                params = [pair for pair in params if pair[0] in wanted_params]
+            if wanted_tags is not None:
+                tags = [pair for pair in tags if pair[0] in wanted_tags]
+            if params:
+                out.params[row[0]] = params
+            if tags:
+                out.tags[row[0]] = tags
+        ids = [row[0] for row in rows]
         for chunk in chunks(ids):
-            for kind, table, select in _DATA:
-                wanted = data_keys.get(kind)
-                if wanted is None:
-                    rows = select.rows(conn, chunk)
-                elif wanted:
-                    rows = _plain_rows(conn, select.stmt.where(table.c.key.in_(list(wanted))),
-                                       {"ids": chunk})
-                else:
-                    continue
-                if kind == "metrics":
-                    for row in rows:
-                        out.metrics.setdefault(row[-1], []).append(row)
-                else:
-                    found = out.params if kind == "params" else out.tags
-                    for run_uuid, key, value in rows:
-                        found.setdefault(run_uuid, []).append((key, value))
+            out._fetch_data(conn, _DATA[:1], chunk, data_keys)
             if optional_tables_used(conn):
                 out._fetch_inputs_and_outputs(conn, chunk)
+        for chunk in chunks(without_document):
+            out._fetch_data(conn, _DATA[1:], chunk, data_keys)
         return out
+
+    def _fetch_data(self, conn, data, chunk: list[str], data_keys: dict) -> None:
+        for kind, table, select in data:
+            wanted = data_keys.get(kind)
+            if wanted is None:
+                rows = select.rows(conn, chunk)
+            elif wanted:
+                rows = _plain_rows(conn, select.stmt.where(table.c.key.in_(list(wanted))),
+                                   {"ids": chunk})
+            else:
+                continue
+            if kind == "metrics":
+                for row in rows:
+                    self.metrics.setdefault(row[-1], []).append(row)
+            else:
+                found = self.params if kind == "params" else self.tags
+                for run_uuid, key, value in rows:
+                    found.setdefault(run_uuid, []).append((key, value))
 
     def _fetch_inputs_and_outputs(self, conn, chunk: list[str]) -> None:
         di, ds, dit, links = t.dataset_inputs, t.datasets, t.dataset_input_tags, t.run_model_links
@@ -167,7 +193,7 @@ class RunContents:
 
 def runs_from_rows(conn, rows, data_keys: dict | None = None) -> list[Run]:
     """Run entities for ``rows`` of the runs table, in their order."""
-    found = RunContents.fetch(conn, [row[0] for row in rows], data_keys)
+    found = RunContents.fetch(conn, rows, data_keys)
     empty = ()
     out = []
     for row in rows:
@@ -196,7 +222,7 @@ def _metric_dict(row) -> dict:
 def run_dicts_from_rows(conn, rows) -> list[dict]:
     """``[Run.to_dict() for each run]`` for ``rows`` of the runs table, built from the rows
     (a contract test checks both forms agree)."""
-    found = RunContents.fetch(conn, [row[0] for row in rows])
+    found = RunContents.fetch(conn, rows)
     metrics, params, tags = found.metrics, found.params, found.tags
     rare = found.datasets or found.model_inputs or found.model_outputs
     out = []

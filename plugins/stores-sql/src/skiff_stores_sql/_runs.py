@@ -25,7 +25,7 @@ from skiff.validation import (
     validate_run_id,
     validate_tag,
 )
-from skiff_stores_sql import _dialect, _search
+from skiff_stores_sql import _dialect, _params_tags, _search
 from skiff_stores_sql import schema as t
 from skiff_stores_sql._common import (
     experiment_id_int,
@@ -56,15 +56,20 @@ def _status_name(status) -> str:
 
 class RunsMixin:
     # -- helpers -----------------------------------------------------------------------
-    def _run_row(self, conn, run_id):
-        runs = t.runs
-        row = conn.execute(sa.select(runs).where(runs.c.run_uuid == str(run_id))).first()
+    def _run_row(self, conn, run_id, lock: bool = False):
+        """The run's row; with ``lock`` held against other writers until the transaction
+        ends (a write of params or tags: ``_params_tags``)."""
+        if lock:
+            row = _params_tags.lock_run(conn, run_id)
+        else:
+            runs = t.runs
+            row = conn.execute(sa.select(runs).where(runs.c.run_uuid == str(run_id))).first()
         if row is None:
             raise not_found(f"Run with id={run_id} not found")
         return row
 
-    def _active_run_row(self, conn, run_id):
-        row = self._run_row(conn, run_id)
+    def _active_run_row(self, conn, run_id, lock: bool = False):
+        row = self._run_row(conn, run_id, lock)
         if row.lifecycle_stage != LifecycleStage.ACTIVE:
             raise invalid(
                 f"The run {run_id} must be in the 'active' state. Current state is "
@@ -101,7 +106,7 @@ class RunsMixin:
                 "end_time": None, "lifecycle_stage": LifecycleStage.ACTIVE,
                 "artifact_uri": append_to_uri_path(exp.artifact_location or "", run_id,
                                                    "artifacts"),
-                "deleted_time": None,
+                "deleted_time": None, _params_tags.COLUMN: _params_tags.encode({}, tag_values),
             }
             conn.execute(runs.insert().values(**row))
             conn.execute(t.tags.insert(), [
@@ -132,13 +137,14 @@ class RunsMixin:
             values["name"] = run_name
 
         def update(conn):
-            row = self._active_run_row(conn, run_id)
+            row = self._active_run_row(conn, run_id, lock=bool(run_name))
             if values:
                 conn.execute(runs.update().where(runs.c.run_uuid == row.run_uuid).values(**values))
             if run_name:
                 _dialect.upsert(conn, t.tags, [
                     {"run_uuid": row.run_uuid, "key": RUN_NAME_TAG, "value": run_name}
                 ], ["run_uuid", "key"], ["value"])
+                _params_tags.rewrite(conn, row, tags={RUN_NAME_TAG: run_name})
             return run_info_from_row(self._run_row(conn, run_id))
 
         return self._write(update)
@@ -165,11 +171,12 @@ class RunsMixin:
         tags = t.tags
 
         def delete(conn):
-            row = self._active_run_row(conn, run_id)
+            row = self._active_run_row(conn, run_id, lock=True)
             done = conn.execute(tags.delete().where(tags.c.run_uuid == row.run_uuid,
                                                     tags.c.key == key))
             if done.rowcount == 0:
                 raise not_found(f"No tag with name: {key} in run with id {run_id}")
+            _params_tags.rewrite(conn, row, deleted_tags=(key,))
 
         self._write(delete)
 
