@@ -107,3 +107,36 @@ def test_the_migration_builds_documents_of_existing_runs(db_uri):
 
 def _quote(conn) -> str:
     return "`" if conn.dialect.name in ("mysql", "mariadb") else '"'
+
+
+HOSTILE = ["0.1", "50%", "a_b", "back\\slash", 'quo"te', '],"tags":[', '["alpha","0.1"]',
+           "ünï", "", "trailing "]
+
+
+def test_equality_filters_read_the_document_exactly(db_uri, tmp_path):
+    store = SqlTrackingStore(db_uri, str(tmp_path))
+    exp = store.create_experiment("doc")
+    runs = {}
+    for i, value in enumerate(HOSTILE):
+        run_id = store.create_run(exp, "u", i, [], f"r{i}").info.run_id
+        # each value as a param and, under another key, as a tag; the same pair as a tag
+        # of the next run only, so a params filter must not find it there
+        store.log_batch(run_id, [], [Param("alpha", value)],
+                        [RunTag("t", value), RunTag("alpha", HOSTILE[i - 1])])
+        runs[value] = run_id
+    oversized = store.create_run(exp, "u", 99, [], "big").info.run_id
+    store.log_batch(oversized, [], [Param("alpha", "0.1")],
+                    [RunTag(f"k{i}", "x" * 6000) for i in range(12)] + [RunTag("t", "0.1")])
+    assert _document(store, oversized) is None
+
+    def found(filter_string):
+        return {run.info.run_id for run in store.search_runs([exp], filter_string)}
+
+    for value in HOSTILE:
+        quoted = value.replace("\\", "\\\\").replace("'", "\\'")
+        expected = {runs[value]} | ({oversized} if value == "0.1" else set())
+        assert found(f"params.alpha = '{quoted}'") == expected, value
+        assert found(f"tags.t = '{quoted}'") == expected, value
+    assert found("params.alpha = '0.%'") == set()  # LIKE's wildcards stay literal
+    assert found("params.alpha = '50_'") == set()
+    assert found("params.alpha != '0.1'") == set(runs.values()) - {runs["0.1"]}

@@ -23,6 +23,7 @@ import json
 
 import sqlalchemy as sa
 
+from skiff.search.ast import PARAM
 from skiff_stores_sql import schema as t
 
 MAX_CHARS = 65_536
@@ -42,6 +43,25 @@ def decode(text: str) -> tuple[list, list]:
     """(params, tags) of a document, each a list of [key, value] pairs."""
     doc = json.loads(text)
     return doc["params"], doc["tags"]
+
+
+def holds(entity: str, key: str, value: str):
+    """``runs.params_tags LIKE ...``: true when the run's document has the pair (key,
+    value) among its params (``entity`` PARAM) or else its tags, exactly; NULL for a run
+    without a document (the caller adds the tables' check for those).
+
+    Exact because of JSON's form: a raw ``"`` never occurs inside a string, so ``[`` then
+    the key's quoted JSON can only be the start of a pair, and ``],"tags":[`` only the one
+    boundary between the two lists. The pair is JSON-encoded as ``encode`` writes it, then
+    escaped for LIKE. A search filtered on a param reads it from the run's row it checks
+    anyway, instead of probing the params table for each candidate run."""
+    pair = json.dumps([key, value], ensure_ascii=False, separators=(",", ":"))
+    pair = pair.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    if entity == PARAM:
+        pattern = '{"params":[%' + pair + '%],"tags":[%'
+    else:
+        pattern = '{"params":[%],"tags":[%' + pair + "%"
+    return t.runs.c[COLUMN].like(pattern, escape="\\")
 
 
 def lock_run(conn, run_id: str):

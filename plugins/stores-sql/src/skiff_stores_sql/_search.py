@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from skiff.search.ast import ATTRIBUTE, DATASET, METRIC, PARAM, TAG, Comparison, OrderBy
 from skiff.search.paging import decode_token, encode_token
+from skiff_stores_sql import _params_tags
 from skiff_stores_sql import schema as t
 from skiff_stores_sql._common import NAN, encode_value, experiment_id_int, invalid
 from skiff_stores_sql.engine import PLAN_EACH_TIME
@@ -235,6 +236,14 @@ def compile_run_search(experiment_ids: list[int], stages: list[str],
                 continue
             if comp.comparator == "IS NOT NULL":
                 where.append(_exists_kv(table, comp.key))
+                continue
+            if comp.entity != METRIC and comp.comparator == "=" and \
+                    isinstance(comp.value, str):
+                # from the run's params-and-tags document; the tables for runs without one
+                where.append(sa.or_(
+                    _params_tags.holds(comp.entity, comp.key, comp.value),
+                    sa.and_(runs.c[_params_tags.COLUMN].is_(None),
+                            _exists_kv(table, comp.key, table.c.value == comp.value))))
                 continue
             alias = table.alias(f"f{i}")
             source = source.join(
