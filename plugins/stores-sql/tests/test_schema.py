@@ -42,6 +42,9 @@ def test_migrations_build_the_same_schema_as_the_tables(db_uri):
     with get_engine(normalize_url(db_uri)).connect() as conn:
         context = MigrationContext.configure(conn, opts={
             "compare_type": True, "version_table": schema.VERSION_TABLE,
+            # PostgreSQL's own indexes, kept out of the metadata (checked below)
+            "include_object": lambda obj, name, kind, reflected, other: not (
+                kind == "index" and name in schema.POSTGRES_ONLY_INDEXES),
         })
         diff = compare_metadata(context, schema.metadata)
     assert diff == []
@@ -133,6 +136,24 @@ def test_postgres_latest_metrics_index_carries_the_run_id(postgres_uri, how):
         upgrade(postgres_uri)
     assert _latest_metrics_index(postgres_uri).endswith(
         "(key, value, value_kind) INCLUDE (run_uuid)")
+
+
+def _hash_indexes(uri) -> set[str]:
+    with get_engine(normalize_url(uri)).connect() as conn:
+        return {row[0] for row in conn.exec_driver_sql(
+            "SELECT indexname FROM pg_indexes WHERE position('USING hash' IN indexdef) > 0")}
+
+
+@pytest.mark.parametrize("how", ["fresh", "upgraded"])
+def test_postgres_looks_runs_up_through_a_hash_index(postgres_uri, how):
+    # a search page's ~5,000 run lookups by ID (revision 0010)
+    if how == "fresh":
+        _open(postgres_uri)
+    else:
+        upgrade(postgres_uri, "0009")
+        assert _hash_indexes(postgres_uri) == set()
+        upgrade(postgres_uri)
+    assert _hash_indexes(postgres_uri) == set(schema.POSTGRES_ONLY_INDEXES)
 
 
 def _rowid_tables(uri) -> set[str]:
