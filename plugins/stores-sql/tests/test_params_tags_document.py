@@ -140,3 +140,32 @@ def test_equality_filters_read_the_document_exactly(db_uri, tmp_path):
     assert found("params.alpha = '0.%'") == set()  # LIKE's wildcards stay literal
     assert found("params.alpha = '50_'") == set()
     assert found("params.alpha != '0.1'") == set(runs.values()) - {runs["0.1"]}
+
+
+def test_writers_of_one_run_at_once_lose_nothing(db_uri, tmp_path):
+    # each writer locks the run's row first, so every rewrite starts from the last one
+    import threading
+
+    store = SqlTrackingStore(db_uri, str(tmp_path))
+    run_id = store.create_run(store.create_experiment("doc"), "u", 0, [], "r").info.run_id
+    errors = []
+
+    def writer(n):
+        try:
+            for i in range(15):
+                if i % 3 == 0:
+                    store.log_param(run_id, Param(f"p{n}-{i}", str(i)))
+                else:
+                    store.set_tag(run_id, RunTag(f"t{n}-{i}", str(i)))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    tables = _tables(store, run_id)
+    assert _document(store, run_id) == tables
+    assert len(tables["params"]) == 4 * 5 and len(tables["tags"]) == 4 * 10 + 1
