@@ -65,15 +65,6 @@ def _insert(db: Path, exp_id: str, ids: list[str], chart_steps: int, skiff: bool
         latest.append(("curve", 1 / chart_steps, now + chart_steps - 1, chart_steps - 1, 0, rid))
     conn.executemany('INSERT INTO tags ("key", value, run_uuid) VALUES (?, ?, ?)', tags)
     conn.executemany('INSERT INTO params ("key", value, run_uuid) VALUES (?, ?, ?)', params)
-    if skiff:  # each run's params and tags document, as the store's own writes keep it
-        from skiff_stores_sql._params_tags import encode
-
-        documents = {rid: ({}, {}) for rid in ids}
-        for index, pairs in ((0, params), (1, tags)):
-            for key, value, rid in pairs:
-                documents[rid][index][key] = value
-        conn.executemany("UPDATE runs SET params_tags = ? WHERE run_uuid = ?",
-                         [(encode(p, t), rid) for rid, (p, t) in documents.items()])
     if skiff:  # value_kind 0 = finite; seq keeps repeated (step, timestamp) points apart
         conn.executemany('INSERT INTO metrics ("key", value, timestamp, run_uuid, step,'
                          " value_kind, seq) VALUES (?, ?, ?, ?, ?, ?, 0)", metrics)
@@ -86,11 +77,23 @@ def _insert(db: Path, exp_id: str, ids: list[str], chart_steps: int, skiff: bool
                          " run_uuid) VALUES (?, ?, ?, ?, ?, ?)", latest)
     conn.commit()
     conn.close()
+    if skiff:  # each run's params-and-tags document, as the store's own writes keep it
+        import sqlalchemy as sa
+
+        from skiff_stores_sql._params_tags import backfill
+
+        engine = sa.create_engine(f"sqlite:///{db}")
+        with engine.begin() as sa_conn:
+            backfill(sa_conn)
+        engine.dispose()
 
 
 def datasets(python: Path, runs: int, chart_steps: int) -> dict:
     """Paths of the MLflow and Skiff databases holding the same runs (built once)."""
-    folder = CACHE / f"runs-{runs}-steps-{chart_steps}-schema-0009"
+    from skiff_stores_sql.schema_version import HEAD_REVISION
+
+    # a database cached at an older schema revision would be refused by the store
+    folder = CACHE / f"runs-{runs}-steps-{chart_steps}-schema-{HEAD_REVISION}"
     done = folder / "DONE"
     if not done.exists():
         shutil.rmtree(folder, ignore_errors=True)

@@ -6,10 +6,11 @@ page. With the document the page's own rows carry them, parsed by one ``json.loa
 The ``params`` and ``tags`` tables stay the truth for filters and ordering.
 
 The rules that keep the two in step:
-- Every write of a run's params or tags (``create_run``, ``log_batch``, ``set_tag``,
-  ``delete_tag``, a rename) first locks the run's row (``SELECT ... FOR UPDATE``; SQLite's
-  write transactions are exclusive anyway), then changes the tables and rewrites the
-  document from the one it locked, in the same transaction.
+- ``create_run`` writes the document with the new row. Every later write of a run's params
+  or tags (``log_batch``, ``set_tag``, ``delete_tag``, a rename) first locks the run's row
+  (``SELECT ... FOR UPDATE``; SQLite's write transactions are exclusive anyway), then
+  changes the tables and rewrites the document from the one it locked, in the same
+  transaction.
 - NULL means "read the tables": a document that would pass ``MAX_CHARS`` is stored as NULL
   (a run with thousands of long tags would otherwise rewrite megabytes per tag) and stays
   NULL, so readers of such a run fall back to the two queries.
