@@ -70,19 +70,34 @@ def _postgres(server_uri: str, label: str):
 
 # -- the Skiff side -------------------------------------------------------------------------
 def _skiff_load(store, n_models: int) -> None:
+    from skiff_stores_sql._registry_docs import model_document, version_document
+
     models, model_tags, versions, version_tags, aliases = data.registry(n_models)
+    # each row's tags-and-aliases document, as the store's writes keep it
+    tags_of, aliases_of, version_tags_of, version_aliases_of = {}, {}, {}, {}
+    for name, key, value in model_tags:
+        tags_of.setdefault(name, {})[key] = value
+    for name, alias, version in aliases:
+        aliases_of.setdefault(name, {})[alias] = version
+        version_aliases_of.setdefault((name, version), []).append(alias)
+    for name, version, key, value in version_tags:
+        version_tags_of.setdefault((name, version), {})[key] = value
     with store.engine.connect().execution_options(skiff_write=True) as conn, conn.begin():
         data.bulk_insert(conn, "registered_models", [
             "name", "creation_timestamp", "last_updated_timestamp", "description",
-            "last_version"],
-            ((m["name"], m["created"], m["updated"], m["description"], m["last_version"])
+            "last_version", "tags_aliases"],
+            ((m["name"], m["created"], m["updated"], m["description"], m["last_version"],
+              model_document(tags_of.get(m["name"], {}), aliases_of.get(m["name"], {})))
              for m in models))
         data.bulk_insert(conn, "registered_model_tags", ["name", "key", "value"], model_tags)
         data.bulk_insert(conn, "model_versions", [
             "name", "version", "creation_timestamp", "last_updated_timestamp",
-            "current_stage", "source", "storage_location", "run_id", "status"],
+            "current_stage", "source", "storage_location", "run_id", "status", "tags_aliases"],
             ((v["name"], v["version"], v["created"], v["updated"], v["stage"], v["source"],
-              v["source"], v["run_id"], v["status"]) for v in versions))
+              v["source"], v["run_id"], v["status"],
+              version_document(version_tags_of.get((v["name"], v["version"]), {}),
+                               version_aliases_of.get((v["name"], v["version"]), ())))
+             for v in versions))
         data.bulk_insert(conn, "model_version_tags", ["name", "version", "key", "value"],
                          version_tags)
         data.bulk_insert(conn, "registered_model_aliases", ["name", "alias", "version"],

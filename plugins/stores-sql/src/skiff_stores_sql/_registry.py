@@ -18,7 +18,7 @@ from skiff.store.registry import (
 )
 from skiff.store.registry_rules import validate_alias, validate_model_name, validate_registry_tag
 from skiff.validation import validate_max_results
-from skiff_stores_sql import _dialect, _registry_search, _search
+from skiff_stores_sql import _dialect, _registry_docs, _registry_search, _search
 from skiff_stores_sql import schema as t
 from skiff_stores_sql._common import invalid, not_found, now_ms
 from skiff_stores_sql._registry_rows import models_from_rows, versions_from_rows
@@ -98,10 +98,11 @@ class SqlRegistryStore(VersionsMixin, RegistryStore):
             if taken.first() is not None:
                 raise model_exists_error(name)
             now = now_ms()
+            latest = {tag.key: _tag_value(tag.value) for tag in tags}
             conn.execute(models.insert().values(
                 name=name, creation_timestamp=now, last_updated_timestamp=now,
-                description=description, last_version=0))
-            latest = {tag.key: _tag_value(tag.value) for tag in tags}
+                description=description, last_version=0,
+                tags_aliases=_registry_docs.model_document(latest, {})))
             if latest:
                 conn.execute(t.registered_model_tags.insert(), [
                     {"name": name, "key": k, "value": v} for k, v in latest.items()])
@@ -184,6 +185,7 @@ class SqlRegistryStore(VersionsMixin, RegistryStore):
             _dialect.upsert(conn, t.registered_model_tags, [
                 {"name": name, "key": tag.key, "value": _tag_value(tag.value)}],
                 ["name", "key"], ["value"])
+            _registry_docs.refresh(conn, name)
             self._touch_model(conn, name)
 
         self._write(set_tag)
@@ -193,9 +195,10 @@ class SqlRegistryStore(VersionsMixin, RegistryStore):
         tags = t.registered_model_tags
 
         def delete(conn):
-            self._model_row(conn, name)
+            self._model_row(conn, name, lock=True)  # the document's writers take turns
             if conn.execute(tags.delete().where(tags.c.name == name,
                                                 tags.c.key == key)).rowcount:
+                _registry_docs.refresh(conn, name)
                 self._touch_model(conn, name)
 
         self._write(delete)
@@ -208,9 +211,13 @@ class SqlRegistryStore(VersionsMixin, RegistryStore):
         def set_alias(conn):
             self._model_row(conn, name, lock=True)
             self._version_row(conn, name, number)
-            _dialect.upsert(conn, t.registered_model_aliases, [
+            aliases = t.registered_model_aliases
+            before = conn.execute(sa.select(aliases.c.version).where(
+                aliases.c.name == name, aliases.c.alias == alias)).scalar()
+            _dialect.upsert(conn, aliases, [
                 {"name": name, "alias": alias, "version": number}],
                 ["name", "alias"], ["version"])
+            _registry_docs.refresh(conn, name, [number] if before is None else [before, number])
             self._touch_model(conn, name)
 
         self._write(set_alias)
@@ -220,9 +227,13 @@ class SqlRegistryStore(VersionsMixin, RegistryStore):
         aliases = t.registered_model_aliases
 
         def delete(conn):
-            self._model_row(conn, name)
-            if conn.execute(aliases.delete().where(aliases.c.name == name,
-                                                   aliases.c.alias == alias)).rowcount:
+            self._model_row(conn, name, lock=True)  # the documents' writers take turns
+            version = conn.execute(sa.select(aliases.c.version).where(
+                aliases.c.name == name, aliases.c.alias == alias)).scalar()
+            if version is not None:
+                conn.execute(aliases.delete().where(aliases.c.name == name,
+                                                    aliases.c.alias == alias))
+                _registry_docs.refresh(conn, name, [version])
                 self._touch_model(conn, name)
 
         self._write(delete)

@@ -1,6 +1,9 @@
-"""Registry rows to entities in few statements: for a page of models one for their latest
-version per stage and one for the models' tags and aliases with those versions' tags;
-for a page of versions one for their tags and their models' aliases.
+"""Registry rows to entities in few statements. Rows carry their tags and aliases as JSON
+documents (``_registry_docs``): a page of versions needs no other statement, a page of
+models one for their latest version per stage. A page holding a row without a document
+reads the tables instead (``Extras``): for models one statement for their tags and
+aliases with those versions' tags, for versions one for their tags and their models'
+aliases.
 
 Rows are unpacked by position (a SQLAlchemy ``Row`` attribute costs ~0.5 us, a tuple slot
 next to nothing: it is most of a search page's time otherwise), so the column order of the
@@ -10,6 +13,8 @@ tables is checked here at import. The statements are built once and run as drive
 
 from __future__ import annotations
 
+import json
+
 import attrs
 import sqlalchemy as sa
 
@@ -17,12 +22,13 @@ from skiff.entities import ModelVersion, RegisteredModel
 from skiff.entities.registry import ALL_STAGES
 from skiff_stores_sql import schema as t
 from skiff_stores_sql._in_lists import ExpandingSelect
+from skiff_stores_sql._registry_docs import COLUMN, MODEL_INDEX, VERSION_INDEX
 
 _MODEL_COLUMNS = ("name", "creation_timestamp", "last_updated_timestamp", "description",
-                  "user_id", "last_version")
+                  "user_id", "last_version", COLUMN)
 _VERSION_COLUMNS = ("name", "version", "creation_timestamp", "last_updated_timestamp",
                     "description", "user_id", "current_stage", "source", "storage_location",
-                    "run_id", "run_link", "status", "status_message", "model_id")
+                    "run_id", "run_link", "status", "status_message", "model_id", COLUMN)
 for _table, _columns in ((t.registered_models, _MODEL_COLUMNS),
                          (t.model_versions, _VERSION_COLUMNS)):
     if tuple(c.key for c in _table.c)[:len(_columns)] != _columns:
@@ -201,12 +207,21 @@ def _chunks(items: list, size: int):
         yield items[start:start + size]
 
 
+def _documented(rows, index: int) -> bool:
+    for row in rows:
+        if row[index] is None:
+            return False
+    return True
+
+
 def versions_from_rows(conn, rows, extras: Extras | None = None) -> list[ModelVersion]:
     """Entities for model_versions rows (table columns first, in order), with tags and
-    aliases (from ``extras`` when the caller has them)."""
+    aliases: from their documents, else from ``extras`` (the caller's, or read here)."""
     if not rows:
         return []
     if extras is None:
+        if _documented(rows, VERSION_INDEX):
+            return _versions_from_documents(rows)
         extras = Extras.for_versions(conn, [(row[0], row[1]) for row in rows])
     # The tag dicts and alias lists as built (no copies): each version is on a page once.
     tags, aliases = extras.version_tags.get, extras.version_aliases.get
@@ -218,6 +233,24 @@ def versions_from_rows(conn, rows, extras: Extras | None = None) -> list[ModelVe
         append(ModelVersion(name, str(version), created, updated, description, user_id,
                             stage, source, run_id, status, status_message, tags(key) or {},
                             run_link, aliases(key) or [], model_id))
+    return out
+
+
+def _documents(rows, index: int) -> list[dict]:
+    """The rows' documents, parsed as one JSON array: a third of the time of a
+    ``json.loads`` a row."""
+    return json.loads("[" + ",".join([row[index] for row in rows]) + "]")
+
+
+def _versions_from_documents(rows) -> list[ModelVersion]:
+    out = []
+    append = out.append
+    for (name, version, created, updated, description, user_id, stage, source, _location,
+         run_id, run_link, status, status_message, model_id, *_), doc in zip(
+            rows, _documents(rows, VERSION_INDEX)):
+        append(ModelVersion(name, str(version), created, updated, description, user_id,
+                            stage, source, run_id, status, status_message, doc["tags"],
+                            run_link, doc["aliases"], model_id))
     return out
 
 
@@ -249,6 +282,8 @@ def models_from_rows(conn, rows, with_latest: bool = True) -> list[RegisteredMod
         return []
     last_versions = {row[0]: row[5] or 0 for row in rows}
     latest_rows = _latest_rows(conn, last_versions) if with_latest else []
+    if _documented(rows, MODEL_INDEX) and _documented(latest_rows, VERSION_INDEX):
+        return _models_from_documents(rows, _versions_from_documents(latest_rows))
     extras = Extras.for_models(conn, last_versions, [(row[0], row[1]) for row in latest_rows])
     latest: dict[str, list] = {}
     for mv in versions_from_rows(conn, latest_rows, extras):
@@ -257,3 +292,16 @@ def models_from_rows(conn, rows, with_latest: bool = True) -> list[RegisteredMod
     return [RegisteredModel(name, created, updated, description, latest.get(name) or [],
                             tags(name) or {}, aliases(name) or {}, user_id)
             for name, created, updated, description, user_id, *_ in rows]
+
+
+def _models_from_documents(rows, versions: list) -> list[RegisteredModel]:
+    latest: dict[str, list] = {}
+    for mv in versions:
+        latest.setdefault(mv.name, []).append(mv)
+    out = []
+    for (name, created, updated, description, user_id, *_), doc in zip(
+            rows, _documents(rows, MODEL_INDEX)):
+        out.append(RegisteredModel(name, created, updated, description,
+                                   latest.get(name) or [], doc["tags"], doc["aliases"],
+                                   user_id))
+    return out

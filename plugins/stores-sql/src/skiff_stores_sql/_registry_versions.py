@@ -24,7 +24,7 @@ from skiff.store.registry import (
 )
 from skiff.store.registry_rules import validate_registry_tag, validate_version
 from skiff.validation import validate_max_results
-from skiff_stores_sql import _dialect, _registry_search, _search
+from skiff_stores_sql import _dialect, _registry_docs, _registry_search, _search
 from skiff_stores_sql import schema as t
 from skiff_stores_sql._common import invalid, not_found, now_ms
 from skiff_stores_sql._registry_rows import latest_versions, versions_from_rows
@@ -80,13 +80,13 @@ class VersionsMixin:
                 raise not_found(f"Registered Model with name={name} not found")
             number = conn.execute(sa.select(models.c.last_version).where(
                 models.c.name == name)).scalar()
+            latest = {tag.key: "" if tag.value is None else str(tag.value) for tag in tags}
             conn.execute(mv.insert().values(
                 name=name, version=number, creation_timestamp=now,
                 last_updated_timestamp=now, description=description, user_id=None,
                 current_stage=STAGE_NONE, source=source, storage_location=storage_location,
                 run_id=run_id or None, run_link=run_link, status=ModelVersionStatus.READY,
-                model_id=model_id))
-            latest = {tag.key: "" if tag.value is None else str(tag.value) for tag in tags}
+                model_id=model_id, tags_aliases=_registry_docs.version_document(latest)))
             if latest:
                 conn.execute(t.model_version_tags.insert(), [
                     {"name": name, "version": number, "key": k, "value": v}
@@ -207,6 +207,7 @@ class VersionsMixin:
             for table in (t.model_version_tags, t.registered_model_aliases, t.model_versions):
                 conn.execute(table.delete().where(table.c.name == name,
                                                   table.c.version == row.version))
+            _registry_docs.refresh(conn, name)  # the model's aliases may have gone with it
             self._touch_model(conn, name)
 
         self._write(delete)
@@ -243,6 +244,7 @@ class VersionsMixin:
                 "name": name, "version": row.version, "key": tag.key,
                 "value": "" if tag.value is None else str(tag.value)}],
                 ["name", "version", "key"], ["value"])
+            _registry_docs.refresh(conn, name, [row.version])
             self._touch_model(conn, name)
 
         self._write(set_tag)
@@ -252,9 +254,14 @@ class VersionsMixin:
         vt = t.model_version_tags
 
         def delete(conn):
+            try:
+                self._model_row(conn, name, lock=True)  # the document's writers take turns
+            except SkiffException:
+                pass  # reported below as the version's absence, as MLflow words it
             row = self._version_row(conn, name, version)
             if conn.execute(vt.delete().where(vt.c.name == name, vt.c.version == row.version,
                                               vt.c.key == key)).rowcount:
+                _registry_docs.refresh(conn, name, [row.version])
                 self._touch_model(conn, name)
 
         self._write(delete)

@@ -250,6 +250,8 @@ registered_models = _table(
     sa.Column("description", LongText),
     sa.Column("user_id", sa.String(256)),
     sa.Column("last_version", sa.Integer, nullable=False),
+    # the model's tags and aliases as one JSON text, for reading (``_registry_docs``)
+    sa.Column("tags_aliases", LongText),  # revision 0011
     sa.Index("ix_registered_models_created", "creation_timestamp"),
     sa.Index("ix_registered_models_updated", "last_updated_timestamp"),
     sqlite_with_rowid=False,  # revision 0008
@@ -280,6 +282,8 @@ model_versions = _table(
     sa.Column("status", sa.String(20), nullable=False),
     sa.Column("status_message", sa.String(500)),
     sa.Column("model_id", sa.String(MODEL_ID_LENGTH)),
+    # the version's tags and aliases as one JSON text, for reading (``_registry_docs``)
+    sa.Column("tags_aliases", LongText),  # revision 0011
     sa.Index("ix_model_versions_updated", "last_updated_timestamp"),
     sa.Index("ix_model_versions_run", "run_id"),
     sqlite_with_rowid=False,  # revision 0008
