@@ -227,6 +227,43 @@ def test_keyset_pages_match_one_page_in_every_order(db_uri):
     assert newest[:8] == [(f"m{i}", "1") for i in range(6)] + [("m2", "3"), ("m2", "2")]
 
 
+def test_pages_run_as_driver_sql_with_the_same_rows_as_sqlalchemy(db_uri):
+    """Built page statements run as driver SQL (``PageStatements.rows``); lists rendered
+    per call (IN) and offset tokens take SQLAlchemy's path. Both give the same pages."""
+    from skiff.search.paging import encode_token
+    from skiff_stores_sql import _registry_search, _search
+
+    store = _store(db_uri)
+    for i in range(5):
+        store.create_registered_model(f"m{i}", [RunTag("team", "a" if i % 2 else "b")])
+        for _ in range(1 + i % 3):
+            store.create_model_version(f"m{i}", "runs:/r/m", "r", [RunTag("k", f"v{i}")])
+    cases = [(None, None), ("name LIKE 'm%'", ["name ASC"]), ("tags.k = 'v2'", None),
+             ("run_id IN ('r', 'x')", ["last_updated_timestamp DESC"])]
+    for filter_string, order_by in cases:
+        pages = _registry_search.model_version_search(filter_string, order_by)
+        whole = [(v.name, v.version, v.tags) for v in store.search_model_versions(
+            filter_string, order_by=order_by)]
+        assert [(v.name, v.version, v.tags) for v in _all_pages(
+            store.search_model_versions, 2, filter_string=filter_string,
+            order_by=order_by)] == whole
+        with store.engine.connect() as conn:
+            stmt, params, n_keys = pages.page(None, 2)
+            by_sqlalchemy = _search.split_page(conn.execute(stmt, params).all(), 2, n_keys)
+            rows, token = pages.rows(conn, None, 2)
+            assert [tuple(r) for r in by_sqlalchemy[0]] == [tuple(r) for r in rows]
+            assert by_sqlalchemy[1] == token
+        rendered = list(pages._rendered.values())
+        assert (rendered[0] is None) == ("IN" in (filter_string or "")) or \
+            db_uri.startswith("mysql"), filter_string  # PyMySQL: always SQLAlchemy's
+    offset = store.search_model_versions(max_results=2, page_token=encode_token({"offset": 3}))
+    assert [(v.name, v.version) for v in offset] == [
+        (v.name, v.version) for v in store.search_model_versions()][3:5]
+    models = [m.name for m in _all_pages(store.search_registered_models, 2,
+                                         filter_string="tags.team = 'a'")]
+    assert models == ["m1", "m3"]
+
+
 def test_pages_larger_than_one_in_list_keep_every_tag_and_alias(db_uri):
     """Tags, aliases and latest versions are read in chunks of names (padded IN lists, or
     one array on PostgreSQL): a 300-model page spans two chunks."""

@@ -18,7 +18,7 @@ from skiff.store.registry import (
 )
 from skiff.store.registry_rules import validate_alias, validate_model_name, validate_registry_tag
 from skiff.validation import validate_max_results
-from skiff_stores_sql import _dialect, _registry_docs, _registry_search, _search
+from skiff_stores_sql import _dialect, _registry_docs, _registry_search
 from skiff_stores_sql import schema as t
 from skiff_stores_sql._common import invalid, not_found, now_ms
 from skiff_stores_sql._registry_rows import models_from_rows, versions_from_rows
@@ -167,11 +167,9 @@ class SqlRegistryStore(VersionsMixin, RegistryStore):
         max_results = validate_max_results(max_results,
                                            SEARCH_REGISTERED_MODEL_MAX_RESULTS_THRESHOLD)
         pages = _registry_search.registered_model_search(filter_string, order_by)
-        stmt, params, n_keys = pages.page(page_token, max_results)
 
         def search(conn):
-            rows, token = _search.split_page(conn.execute(stmt, params).all(), max_results,
-                                             n_keys)
+            rows, token = pages.rows(conn, page_token, max_results)
             return PagedList(models_from_rows(conn, rows), token)
 
         return self._read(search)

@@ -24,7 +24,7 @@ from skiff.store.registry import (
 )
 from skiff.store.registry_rules import validate_registry_tag, validate_version
 from skiff.validation import validate_max_results
-from skiff_stores_sql import _dialect, _registry_docs, _registry_search, _search
+from skiff_stores_sql import _dialect, _registry_docs, _registry_search
 from skiff_stores_sql import schema as t
 from skiff_stores_sql._common import invalid, not_found, now_ms
 from skiff_stores_sql._registry_rows import latest_versions, versions_from_rows
@@ -273,11 +273,9 @@ class VersionsMixin:
         max_results = validate_max_results(max_results,
                                            SEARCH_MODEL_VERSION_MAX_RESULTS_THRESHOLD)
         pages = _registry_search.model_version_search(filter_string, order_by)
-        stmt, params, n_keys = pages.page(page_token, max_results)
 
         def search(conn):
-            rows, token = _search.split_page(conn.execute(stmt, params).all(), max_results,
-                                             n_keys)
+            rows, token = pages.rows(conn, page_token, max_results)
             return PagedList(versions_from_rows(conn, rows), token)
 
         return self._read(search)
