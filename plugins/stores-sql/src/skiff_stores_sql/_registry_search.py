@@ -6,7 +6,7 @@ tag tables' primary keys (name, [version,] key), so a filtered search walks the 
 the requested order and stops after one page; the prompt exclusion is a NOT IN over the
 prompt-tagged keys (key-first indexes of revision 0004). Paging is ``_search.paged``
 (keyset tokens, offset tokens accepted, with a seek bound on the first key). Statements
-are parsed, compiled and paged once per (filter, order_by) (``_search.PageStatements``).
+are parsed, compiled and paged once per (filter, order_by) (``_page_statements``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ import sqlalchemy as sa
 from skiff.search.ast import ATTRIBUTE, TAG, Comparison, OrderBy
 from skiff_stores_sql import schema as t
 from skiff_stores_sql._common import invalid
-from skiff_stores_sql._search import PageStatements, SortKey, apply_comparator
+from skiff_stores_sql._page_statements import PageStatements
+from skiff_stores_sql._search import SortKey, apply_comparator
 
 PROMPT_TAG = "mlflow.prompt.is_prompt"
 
