@@ -142,14 +142,17 @@ def analyze(conn) -> None:
 
 
 def settle(engine) -> None:
-    """After a bulk load, the state autovacuum brings a long-lived PostgreSQL database to
-    within minutes: statistics, and the visibility map that index-only scans rely on
-    (VACUUM; outside a transaction). Elsewhere, fresh statistics."""
+    """After a bulk load, the state a long-lived PostgreSQL server brings a database to
+    within minutes: statistics and the visibility map that index-only scans rely on
+    (autovacuum's VACUUM ANALYZE; outside a transaction), and the load's dirty pages
+    written out (the checkpointer, every 5 minutes by default), so a first search does
+    not write them back to make room. Elsewhere, fresh statistics."""
     import sqlalchemy as sa
 
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(sa.text("VACUUM ANALYZE"))
+            conn.execute(sa.text("CHECKPOINT"))
     else:
         with engine.begin() as conn:
             analyze(conn)
