@@ -177,3 +177,24 @@ def module_db_uri(request, tmp_path_factory):
     uri, name = make(server)
     yield uri
     drop(uri, name)
+
+
+def run_writers(writer, count: int = 4, timeout: float = 60) -> list:
+    """Run ``writer(n)`` for each n below ``count``, all at once in threads; the exceptions
+    they raised (a concurrency test expects none)."""
+    import threading
+
+    errors = []
+
+    def guarded(n):
+        try:
+            writer(n)
+        except Exception as exc:  # noqa: BLE001 - returned to the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=guarded, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+    return errors

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import conftest
 import sqlalchemy as sa
 
 from skiff.entities import Param, RunTag
@@ -144,28 +145,17 @@ def test_equality_filters_read_the_document_exactly(db_uri, tmp_path):
 
 def test_writers_of_one_run_at_once_lose_nothing(db_uri, tmp_path):
     # each writer locks the run's row first, so every rewrite starts from the last one
-    import threading
-
     store = SqlTrackingStore(db_uri, str(tmp_path))
     run_id = store.create_run(store.create_experiment("doc"), "u", 0, [], "r").info.run_id
-    errors = []
 
     def writer(n):
-        try:
-            for i in range(15):
-                if i % 3 == 0:
-                    store.log_param(run_id, Param(f"p{n}-{i}", str(i)))
-                else:
-                    store.set_tag(run_id, RunTag(f"t{n}-{i}", str(i)))
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
+        for i in range(15):
+            if i % 3 == 0:
+                store.log_param(run_id, Param(f"p{n}-{i}", str(i)))
+            else:
+                store.set_tag(run_id, RunTag(f"t{n}-{i}", str(i)))
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert errors == []
+    assert conftest.run_writers(writer) == []
     tables = _tables(store, run_id)
     assert _document(store, run_id) == tables
     assert len(tables["params"]) == 4 * 5 and len(tables["tags"]) == 4 * 10 + 1
