@@ -248,8 +248,9 @@ def test_pages_run_as_driver_sql_with_the_same_rows_as_sqlalchemy(db_uri):
             store.search_model_versions, 2, filter_string=filter_string,
             order_by=order_by)] == whole
         with store.engine.connect() as conn:
-            stmt, params, n_keys = pages.page(None, 2)
-            by_sqlalchemy = _search.split_page(conn.execute(stmt, params).all(), 2, n_keys)
+            stmt, params, _built = pages._page(None, 2)
+            by_sqlalchemy = _search.split_page(conn.execute(stmt, params).all(), 2,
+                                               len(pages.keys))
             rows, token = pages.rows(conn, None, 2)
             assert [tuple(r) for r in by_sqlalchemy[0]] == [tuple(r) for r in rows]
             assert by_sqlalchemy[1] == token

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import json
 import math
 import random
 import sys
@@ -95,6 +96,19 @@ def metrics_from_rows(rows, run_id: str | None = None) -> list[Metric]:
         value = row[1] if not row[2] else decode_value(row[1], row[2])
         append(Metric(row[0], value, row[3], row[4], row[5], row[6], row[7], run_id))
     return out
+
+
+# A row's JSON document (``_params_tags``, ``_registry_docs``) past this is stored as NULL,
+# which tells readers to read the tables: a run or model with thousands of long tags would
+# otherwise rewrite megabytes per tag.
+DOCUMENT_MAX_CHARS = 65_536
+
+
+def document_text(doc) -> str | None:
+    """``doc`` as a row document's compact JSON text, keys sorted, or None when longer
+    than ``DOCUMENT_MAX_CHARS``."""
+    text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return text if len(text) <= DOCUMENT_MAX_CHARS else None
 
 
 def not_found(message: str) -> SkiffException:

@@ -104,8 +104,14 @@ class ExpandingSelect:
         sql, parameters = rendered
         # Its plan is the same for any list: PostgreSQL may keep one after five runs.
         options = _PREPARE_AT_ONCE if dialect.driver == "psycopg" else None
-        result = conn.exec_driver_sql(sql, parameters(lists), execution_options=options)
-        try:
-            return result.cursor.fetchall()
-        finally:
-            result.close()
+        return driver_rows(conn, sql, parameters(lists), options)
+
+
+def driver_rows(conn, sql: str, parameters, options: dict | None = None) -> list:
+    """The rows (tuples, as the driver returns them) of driver SQL run on ``conn``: past
+    SQLAlchemy's row layer, through its execution (events, options, error handling)."""
+    result = conn.exec_driver_sql(sql, parameters, execution_options=options)
+    try:
+        return result.cursor.fetchall()
+    finally:
+        result.close()

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from skiff_stores_sql._in_lists import driver_rows
 from skiff_stores_sql._search import SortKey, _decode, _page, split_page
 from skiff_stores_sql.engine import PLAN_EACH_TIME
+
+_PLAN_EACH_TIME = {PLAN_EACH_TIME: True}  # as _search._page's statements: seek values matter
 
 # bound values that the drivers take as they are (no SQLAlchemy bind processing)
 _PLAIN_BINDS = (sa.String, sa.Integer)
@@ -24,11 +27,6 @@ class PageStatements:
         self._built: dict[tuple, sa.Select] = {}
         self._rendered: dict[tuple, tuple | None] = {}
 
-    def page(self, page_token: str | None, max_results: int):
-        """(statement, its parameters, number of sort columns at the end of each row)."""
-        stmt, params, _built = self._page(page_token, max_results)
-        return stmt, params, len(self.keys)
-
     def rows(self, conn, page_token: str | None, max_results: int):
         """(the page's rows as tuples, the next page's token or None). A built statement
         runs as driver SQL rendered once per dialect: SQLAlchemy's execution and row
@@ -44,12 +42,8 @@ class PageStatements:
         if rendered is None:
             return split_page(conn.execute(stmt, params).all(), max_results, n_keys)
         sql, arguments = rendered
-        result = conn.exec_driver_sql(sql, arguments(params),
-                                      execution_options={PLAN_EACH_TIME: True})
-        try:
-            return split_page(result.cursor.fetchall(), max_results, n_keys)
-        finally:
-            result.close()
+        return split_page(driver_rows(conn, sql, arguments(params), _PLAN_EACH_TIME),
+                          max_results, n_keys)
 
     def _page(self, page_token, max_results: int):
         """(statement, parameters, its key in ``_built``, or None when built anew)."""

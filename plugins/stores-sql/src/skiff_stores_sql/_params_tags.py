@@ -26,8 +26,9 @@ import sqlalchemy as sa
 
 from skiff.search.ast import PARAM
 from skiff_stores_sql import schema as t
+from skiff_stores_sql._common import DOCUMENT_MAX_CHARS, document_text
 
-MAX_CHARS = 65_536
+MAX_CHARS = DOCUMENT_MAX_CHARS
 COLUMN = "params_tags"
 # position of the document in a row of the runs table (rows are read by position)
 INDEX = [c.key for c in t.runs.c].index(COLUMN)
@@ -35,9 +36,7 @@ INDEX = [c.key for c in t.runs.c].index(COLUMN)
 
 def encode(params: dict, tags: dict) -> str | None:
     """The document of a run with these params and tags, or None when it is too long."""
-    text = json.dumps({"params": sorted(params.items()), "tags": sorted(tags.items())},
-                      ensure_ascii=False, separators=(",", ":"))
-    return text if len(text) <= MAX_CHARS else None
+    return document_text({"params": sorted(params.items()), "tags": sorted(tags.items())})
 
 
 def decode(text: str) -> tuple[list, list]:

@@ -26,13 +26,12 @@ filters:
 
 from __future__ import annotations
 
-import json
-
 import sqlalchemy as sa
 
 from skiff_stores_sql import schema as t
+from skiff_stores_sql._common import DOCUMENT_MAX_CHARS, document_text
 
-MAX_CHARS = 65_536
+MAX_CHARS = DOCUMENT_MAX_CHARS
 COLUMN = "tags_aliases"
 # positions of the document in rows of the two tables (rows are read by position)
 MODEL_INDEX = [c.key for c in t.registered_models.c].index(COLUMN)
@@ -43,20 +42,16 @@ _model_tags, _version_tags = t.registered_model_tags, t.model_version_tags
 _aliases = t.registered_model_aliases
 
 
-def _dump(doc: dict) -> str | None:
-    text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-    return text if len(text) <= MAX_CHARS else None
-
-
 def model_document(tags: dict, aliases: dict) -> str | None:
     """The document of a model with these tags and aliases (alias -> version number), or
     None when it is too long."""
-    return _dump({"aliases": {alias: str(v) for alias, v in aliases.items()}, "tags": tags})
+    return document_text({"aliases": {alias: str(v) for alias, v in aliases.items()},
+                          "tags": tags})
 
 
 def version_document(tags: dict, aliases=()) -> str | None:
     """The document of a version with these tags and the aliases pointing at it."""
-    return _dump({"aliases": sorted(aliases), "tags": tags})
+    return document_text({"aliases": sorted(aliases), "tags": tags})
 
 
 def refresh(conn, name: str, versions=()) -> None:
@@ -95,16 +90,15 @@ def _rebuild(conn, names: list, versions: list | None) -> None:
         [{"_name": name, "_doc": model_document(model_tags[name], model_aliases[name])}
          for name in names])
 
+    vt = _version_tags
+    tag_rows = sa.select(vt.c.name, vt.c.version, vt.c.key, vt.c.value).where(
+        vt.c.name.in_(names))
     if versions is None:
         pairs = [(name, version) for name, version in conn.execute(
             sa.select(_versions.c.name, _versions.c.version).where(_versions.c.name.in_(names)))]
-        tag_rows = sa.select(_version_tags.c.name, _version_tags.c.version, _version_tags.c.key,
-                             _version_tags.c.value).where(_version_tags.c.name.in_(names))
     else:
         pairs = [(names[0], v) for v in versions]
-        tag_rows = sa.select(_version_tags.c.name, _version_tags.c.version, _version_tags.c.key,
-                             _version_tags.c.value).where(_version_tags.c.name == names[0],
-                                                          _version_tags.c.version.in_(versions))
+        tag_rows = tag_rows.where(vt.c.version.in_(versions))
     if not pairs:
         return
     version_tags: dict[tuple, dict] = {pair: {} for pair in pairs}

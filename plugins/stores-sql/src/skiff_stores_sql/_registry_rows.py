@@ -208,10 +208,7 @@ def _chunks(items: list, size: int):
 
 
 def _documented(rows, index: int) -> bool:
-    for row in rows:
-        if row[index] is None:
-            return False
-    return True
+    return all(row[index] is not None for row in rows)
 
 
 def versions_from_rows(conn, rows, extras: Extras | None = None) -> list[ModelVersion]:
