@@ -22,8 +22,10 @@ class PageStatements:
     per page size and reused. Building and keying a statement anew costs ~0.3 ms, a tenth
     of a 100-row registry page."""
 
-    def __init__(self, stmt: sa.Select, keys: list[SortKey]):
-        self.stmt, self.keys = stmt, keys
+    def __init__(self, stmt: sa.Select, keys: list[SortKey], wrap=None):
+        """``wrap``, if given, turns each paged statement into the one run (it must keep
+        the row layout: the table's columns, then the sort values)."""
+        self.stmt, self.keys, self._wrap = stmt, keys, wrap or (lambda paged: paged)
         self._built: dict[tuple, sa.Select] = {}
         self._rendered: dict[tuple, tuple | None] = {}
 
@@ -49,7 +51,7 @@ class PageStatements:
         """(statement, parameters, its key in ``_built``, or None when built anew)."""
         kind, value = _decode(page_token, self.keys)
         if kind == "offset" or (kind == "after" and None in value):  # rare: built anew
-            return _page(self.stmt, self.keys, kind, value, max_results), {}, None
+            return self._wrap(_page(self.stmt, self.keys, kind, value, max_results)), {}, None
         built = (max_results, kind)
         stmt = self._built.get(built)
         if stmt is None:
@@ -58,7 +60,8 @@ class PageStatements:
                 self._rendered.clear()
             bound = [sa.bindparam(f"_after{i}", type_=key.expr.type)
                      for i, key in enumerate(self.keys)] if kind == "after" else None
-            stmt = self._built[built] = _page(self.stmt, self.keys, kind, bound, max_results)
+            stmt = self._built[built] = self._wrap(
+                _page(self.stmt, self.keys, kind, bound, max_results))
         params = {f"_after{i}": v for i, v in enumerate(value)} if kind == "after" else {}
         return stmt, params, built
 

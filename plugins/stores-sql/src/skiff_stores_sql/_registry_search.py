@@ -20,6 +20,7 @@ from skiff_stores_sql import schema as t
 from skiff_stores_sql._common import invalid
 from skiff_stores_sql._page_statements import PageStatements
 from skiff_stores_sql._search import SortKey, apply_comparator
+from skiff_stores_sql._version_walk import with_walk
 
 PROMPT_TAG = "mlflow.prompt.is_prompt"
 
@@ -129,13 +130,20 @@ def _version_value(comp: Comparison):
     return number(comp.value)
 
 
-def compile_model_version_search(comparisons: list[Comparison], order_bys: list[OrderBy],
-                                 hide_prompts: bool):
-    """(select of model_versions columns, sort keys)."""
+def _name_comparison(comp: Comparison):
+    return apply_comparator(t.model_versions.c.name, comp.comparator, comp.value)
+
+
+def model_version_where(comparisons: list[Comparison], hide_prompts: bool,
+                        name_clause=_name_comparison) -> list:
+    """The WHERE clauses of a version search; ``name_clause(comparison)`` compiles the
+    comparisons on ``name``."""
     versions = t.model_versions
     where = []
     for comp in comparisons:
-        if comp.entity == ATTRIBUTE and comp.key in MODEL_VERSION_ATTRIBUTES:
+        if comp.entity == ATTRIBUTE and comp.key == "name":
+            where.append(name_clause(comp))
+        elif comp.entity == ATTRIBUTE and comp.key in MODEL_VERSION_ATTRIBUTES:
             column = MODEL_VERSION_ATTRIBUTES[comp.key]
             value = _version_value(comp) if comp.key == "version_number" else comp.value
             where.append(apply_comparator(column, comp.comparator, value))
@@ -146,6 +154,14 @@ def compile_model_version_search(comparisons: list[Comparison], order_bys: list[
     if hide_prompts:
         where.append(_not_a_prompt(t.model_version_tags,
                                    (versions.c.name, versions.c.version)))
+    return where
+
+
+def compile_model_version_search(comparisons: list[Comparison], order_bys: list[OrderBy],
+                                 hide_prompts: bool):
+    """(select of model_versions columns, sort keys)."""
+    versions = t.model_versions
+    where = model_version_where(comparisons, hide_prompts)
     # MLflow's orders: without order_by, newest change first; with one, ties broken by
     # name ASC then version DESC only (which is unique, so keyset paging is exact).
     defaults = (("name", True), ("version_number", False))
@@ -187,9 +203,13 @@ def _registered_model_search(filter_string, order_key):
 def _model_version_search(filter_string, order_key):
     from skiff.search.parser import parse_model_version_filter, parse_model_version_order_by
 
-    return PageStatements(*compile_model_version_search(
-        parse_model_version_filter(filter_string),
-        parse_model_version_order_by(_as_given(order_key)), hides_prompts(filter_string)))
+    comparisons = parse_model_version_filter(filter_string)
+    hide_prompts = hides_prompts(filter_string)
+    plain = PageStatements(*compile_model_version_search(
+        comparisons, parse_model_version_order_by(_as_given(order_key)), hide_prompts))
+    return with_walk(plain, comparisons,
+                     lambda name_clause: model_version_where(comparisons, hide_prompts,
+                                                             name_clause))
 
 
 def _cached(compile_fn, filter_string, order_by):
@@ -205,6 +225,7 @@ def registered_model_search(filter_string, order_by) -> PageStatements:
     return _cached(_registered_model_search, filter_string, order_by)
 
 
-def model_version_search(filter_string, order_by) -> PageStatements:
-    """The page statements of a model-version search (see above)."""
+def model_version_search(filter_string, order_by):
+    """The page statements of a model-version search (see above; ``_version_walk`` for
+    name-prefix searches)."""
     return _cached(_model_version_search, filter_string, order_by)
