@@ -289,6 +289,9 @@ model_versions = _table(
     sqlite_with_rowid=False,  # revision 0008
 )
 
+# by-name listings' order: name, then newest version first (revision 0012)
+sa.Index("ix_model_versions_name_newest", model_versions.c.name, model_versions.c.version.desc())
+
 model_version_tags = _table(
     "model_version_tags",
     sa.Column("name", sa.String(REGISTRY_NAME_LENGTH), primary_key=True),
