@@ -59,3 +59,21 @@ def test_calls_after_the_server_dropped_the_connections(request, tmp_path, monke
     assert _drop_connections(backend, database) >= 1
     store.log_metric(run_id, Metric("m", 2.0, 2, 1))  # the one-point fast path
     assert [m.value for m in store.get_metric_history(run_id, "m")] == [1.0, 2.0]
+
+
+@pytest.mark.parametrize("found_by", ["first statement", "ping after idle"])
+def test_a_registry_page_after_the_server_dropped_the_connections(postgres_uri, monkeypatch,
+                                                                  found_by):
+    # A page's statement runs on psycopg's own cursor (``_in_lists.driver_rows``); when
+    # that fails it runs again through SQLAlchemy, which finds the connection dead.
+    from skiff_stores_sql._registry import SqlRegistryStore
+
+    store = SqlRegistryStore(postgres_uri, postgres_uri)
+    store.create_registered_model("m")
+    store.create_model_version("m", "runs:/r/m", "r")
+    assert [v.version for v in store.search_model_versions("name = 'm'")] == ["1"]
+    if found_by == "ping after idle":
+        monkeypatch.setattr(engine_module, "IDLE_BEFORE_PING_S", 0.0)
+    assert _drop_connections("postgres", postgres_uri.rsplit("/", 1)[1]) >= 1
+    assert [v.version for v in store.search_model_versions("name = 'm'")] == ["1"]
+    assert [m.name for m in store.search_registered_models()] == ["m"]

@@ -143,12 +143,21 @@ def _execute(cursor, statement, parameters, context):
       times instead of ten: planning the = ANY of a page's 100 names costs more than
       running it (~1.5 ms of a ~1 ms statement).
     Every other statement keeps psycopg's own choice."""
-    options = context.execution_options if context is not None else {}
+    prepare = prepare_choice(context.execution_options if context is not None else None)
+    if prepare is None:
+        return None
+    cursor.execute(statement, parameters, prepare=prepare)
+    return True
+
+
+def prepare_choice(options) -> bool | None:
+    """psycopg's ``prepare`` argument for a statement run with these execution options
+    (None: psycopg's own choice)."""
+    if not options:
+        return None
     if options.get(PLAN_EACH_TIME):
-        cursor.execute(statement, parameters, prepare=False)
-        return True
+        return False
     if options.get(PREPARE_AT_ONCE):
-        cursor.execute(statement, parameters, prepare=True)
         return True
     return None
 
