@@ -371,3 +371,43 @@ def test_pages_bind_at_most_999_parameters_on_sqlite(sqlite_uri):
     versions = store.search_model_versions(max_results=1000, order_by=["name"])
     assert len(versions) == 1000
     assert all(v.tags == {"v": f"{v.name}/{v.version}"} for v in versions)
+
+
+def test_unfiltered_listings_are_prepared_and_their_generic_plans_hold(postgres_uri):
+    """Unfiltered registry pages are prepared on PostgreSQL (``PageStatements``), so the
+    server may keep one generic plan for them: forced to, the pages are the same. The
+    prompt exclusion's key and value are constants in the SQL, not parameters, so that
+    plan still finds them through the key index (with parameters it scanned all tags)."""
+    from skiff_stores_sql import _registry_search
+
+    store = _store(postgres_uri)
+    for i in range(7):
+        store.create_registered_model(f"m{i}")
+        for _ in range(1 + i % 3):
+            store.create_model_version(f"m{i}", "runs:/r/m", "r")
+    store.create_registered_model("p", [RunTag("mlflow.prompt.is_prompt", "true")])
+    orders = [None, ["name ASC"], ["last_updated_timestamp DESC"]]
+    expected = {(kind, str(order)): [(e.name, getattr(e, "version", None)) for e in _all_pages(
+        search, 100, order_by=order)] for order in orders for kind, search in (
+        ("models", store.search_registered_models), ("versions", store.search_model_versions))}
+    with store.engine.connect() as conn:
+        conn.exec_driver_sql(
+            f"ALTER DATABASE {postgres_uri.rsplit('/', 1)[1]} SET plan_cache_mode = "
+            "force_generic_plan")
+    store.engine.dispose()  # new connections take the setting
+    for order in orders:
+        for kind, search in (("models", store.search_registered_models),
+                             ("versions", store.search_model_versions)):
+            assert [(e.name, getattr(e, "version", None)) for e in _all_pages(
+                search, 2, order_by=order)] == expected[kind, str(order)]
+    assert "p" not in [m.name for m in store.search_registered_models()]
+
+    with store.engine.connect() as conn:
+        prepared = conn.exec_driver_sql(
+            "SELECT count(*) FROM pg_prepared_statements WHERE generic_plans > 0 AND "
+            "position('mlflow.prompt.is_prompt' IN statement) > 0").scalar()
+    assert prepared >= 1
+    pages = _registry_search.model_version_search(None, ["name ASC"])
+    sql, arguments = pages._rendered[100, "first", "postgresql", "psycopg"]
+    assert "= 'mlflow.prompt.is_prompt'" in sql and "= 'true'" in sql
+    assert all(isinstance(v, int) for v in arguments({}).values())  # the LIMIT alone

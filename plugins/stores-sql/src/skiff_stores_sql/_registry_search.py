@@ -70,13 +70,20 @@ def _tag_clause(comp: Comparison, exists):
     return exists(comp.key, comp)
 
 
+# The prompt tag and its value written into the SQL (constants, not input): a prepared
+# statement's generic plan, not knowing bound ones, scanned the whole tag table for them
+# (2.6 ms a page) instead of looking the key up in its index.
+_PROMPT_KEY = sa.literal_column(f"'{PROMPT_TAG}'")
+_TRUE = sa.literal_column("'true'")
+
+
 def _not_a_prompt(tags, keys: tuple):
     """Rows whose ``keys`` are not among the prompt-tagged ones. A NOT IN over that short
     list is built once per statement (key index); a NOT EXISTS probe on every candidate
     row cost SQLite a third of a filtered version search. The tag tables' key columns are
     NOT NULL, so NOT IN has no NULL surprises."""
     prompts = sa.select(*(tags.c[k.key] for k in keys)).where(
-        tags.c.key == PROMPT_TAG, tags.c.value == "true")
+        tags.c.key == _PROMPT_KEY, tags.c.value == _TRUE)
     return sa.tuple_(*keys).not_in(prompts)
 
 
@@ -194,9 +201,10 @@ def _as_given(order_key):
 def _registered_model_search(filter_string, order_key):
     from skiff.search.parser import parse_registered_model_filter, parse_registered_model_order_by
 
+    comparisons = parse_registered_model_filter(filter_string)
     return PageStatements(*compile_registered_model_search(
-        parse_registered_model_filter(filter_string),
-        parse_registered_model_order_by(_as_given(order_key)), hides_prompts(filter_string)))
+        comparisons, parse_registered_model_order_by(_as_given(order_key)),
+        hides_prompts(filter_string)), unfiltered=not comparisons)
 
 
 @functools.lru_cache(maxsize=256)
@@ -206,7 +214,8 @@ def _model_version_search(filter_string, order_key):
     comparisons = parse_model_version_filter(filter_string)
     hide_prompts = hides_prompts(filter_string)
     plain = PageStatements(*compile_model_version_search(
-        comparisons, parse_model_version_order_by(_as_given(order_key)), hide_prompts))
+        comparisons, parse_model_version_order_by(_as_given(order_key)), hide_prompts),
+        unfiltered=not comparisons)
     return with_walk(plain, comparisons,
                      lambda name_clause: model_version_where(comparisons, hide_prompts,
                                                              name_clause))
