@@ -16,11 +16,11 @@ import functools
 import sqlalchemy as sa
 
 from skiff.search.ast import ATTRIBUTE, TAG, Comparison, OrderBy
+from skiff_stores_sql import _version_walk
 from skiff_stores_sql import schema as t
 from skiff_stores_sql._common import invalid
 from skiff_stores_sql._page_statements import PageStatements
 from skiff_stores_sql._search import SortKey, apply_comparator
-from skiff_stores_sql._version_walk import with_walk
 
 PROMPT_TAG = "mlflow.prompt.is_prompt"
 
@@ -216,9 +216,10 @@ def _model_version_search(filter_string, order_key):
     plain = PageStatements(*compile_model_version_search(
         comparisons, parse_model_version_order_by(_as_given(order_key)), hide_prompts),
         unfiltered=not comparisons)
-    return with_walk(plain, comparisons,
-                     lambda name_clause: model_version_where(comparisons, hide_prompts,
-                                                             name_clause))
+    if not _version_walk.applies(plain.keys, comparisons):
+        return plain
+    return _version_walk.VersionWalk(plain, comparisons, model_version_where(
+        comparisons, hide_prompts, _version_walk.name_clause))
 
 
 def _cached(compile_fn, filter_string, order_by):

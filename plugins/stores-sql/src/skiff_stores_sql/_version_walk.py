@@ -19,7 +19,7 @@ from sqlalchemy.sql.elements import UnaryExpression
 from skiff.search.ast import ATTRIBUTE, Comparison
 from skiff_stores_sql import schema as t
 from skiff_stores_sql._in_lists import driver_rows
-from skiff_stores_sql._page_statements import PageStatements
+from skiff_stores_sql._page_statements import PageStatements, _driver_sql
 from skiff_stores_sql._search import SortKey, apply_comparator
 from skiff_stores_sql.engine import PLAN_EACH_TIME
 
@@ -63,9 +63,9 @@ def _unindexed(column):
     return UnaryExpression(column, operator=operators.custom_op("+"), type_=column.type)
 
 
-def _walk_name_clause(comp: Comparison):
-    """The name comparison tested on each index entry walked: a prefix LIKE as the range
-    it spells (the LIKE function costs ~0.3 us an entry); any other as it is."""
+def name_clause(comp: Comparison):
+    """A name comparison as the walk tests it on each index entry: a prefix LIKE as the
+    range it spells (the LIKE function costs ~0.3 us an entry); any other as it is."""
     name = _unindexed(t.model_versions.c.name)
     if comp.comparator == "LIKE":
         text = like_prefix(comp.value)
@@ -78,6 +78,13 @@ def _walk_name_clause(comp: Comparison):
 def _is_prefix_filter(comp: Comparison) -> bool:
     return (comp.entity == ATTRIBUTE and comp.key == "name" and comp.comparator == "LIKE"
             and like_prefix(comp.value) is not None)
+
+
+def applies(keys: list[SortKey], comparisons: list[Comparison]) -> bool:
+    """Whether a version search in the order of ``keys`` with these filters can walk: a
+    name prefix, ordered by last update first."""
+    return keys[0].expr is t.model_versions.c.last_updated_timestamp and any(
+        _is_prefix_filter(c) for c in comparisons)
 
 
 def _join_back(keys: list[SortKey]):
@@ -96,11 +103,20 @@ def _join_back(keys: list[SortKey]):
 
 
 class VersionWalk:
-    """The page statements of one version search with a walk beside the plain ones."""
+    """The page statements of one version search (``applies``) with a walk beside the
+    plain ones. ``walk_where``: the search's WHERE clauses with its name comparisons
+    compiled by ``name_clause``."""
 
-    def __init__(self, plain: PageStatements, walk: PageStatements, width: sa.Select):
-        self.plain, self.walk, self._width = plain, walk, width
-        self._width_sql: tuple | None = None
+    def __init__(self, plain: PageStatements, comparisons: list[Comparison], walk_where):
+        versions = t.model_versions
+        self.plain = plain
+        self.walk = PageStatements(sa.select(versions.c.name, versions.c.version)
+                                   .where(*walk_where), plain.keys, _join_back(plain.keys))
+        in_range = sa.select(versions.c.name).where(*(
+            apply_comparator(versions.c.name, c.comparator, c.value)
+            for c in comparisons if _is_prefix_filter(c))).limit(WIDE).subquery()
+        self._width = sa.select(sa.func.count()).select_from(in_range)
+        self._width_sql = None  # rendered for SQLite on first use
 
     def rows(self, conn, page_token, max_results: int):
         if conn.dialect.name == "sqlite" and self._range_width(conn) >= WIDE:
@@ -108,26 +124,7 @@ class VersionWalk:
         return self.plain.rows(conn, page_token, max_results)
 
     def _range_width(self, conn) -> int:
-        if self._width_sql is None:  # SQLite's qmark SQL, rendered once
-            compiled = self._width.compile(dialect=conn.dialect)
-            params = compiled.construct_params()
-            self._width_sql = (str(compiled), tuple(params[n] for n in compiled.positiontup))
-        return driver_rows(conn, *self._width_sql)[0][0]
-
-
-def with_walk(plain: PageStatements, comparisons: list[Comparison], where_of) -> object:
-    """``plain``, or a ``VersionWalk`` over it where the search filters on a name prefix
-    and is ordered by last update first. ``where_of(name_clause)`` builds the search's
-    WHERE clauses with name comparisons compiled by ``name_clause``."""
-    versions = t.model_versions
-    keys = plain.keys
-    if keys[0].expr is not versions.c.last_updated_timestamp or not any(
-            _is_prefix_filter(c) for c in comparisons):
-        return plain
-    walk = PageStatements(sa.select(versions.c.name, versions.c.version)
-                          .where(*where_of(_walk_name_clause)), keys, _join_back(keys))
-    names = [apply_comparator(versions.c.name, c.comparator, c.value)
-             for c in comparisons if _is_prefix_filter(c)]
-    in_range = sa.select(sa.literal(1)).where(*names).limit(WIDE).subquery()
-    width = sa.select(sa.func.count()).select_from(in_range)
-    return VersionWalk(plain, walk, width)
+        if self._width_sql is None:
+            self._width_sql = _driver_sql(self._width, conn.dialect)
+        sql, arguments = self._width_sql
+        return driver_rows(conn, sql, arguments({}))[0][0]
