@@ -72,7 +72,8 @@ def _create_database(backend: str, tmp: Path, label: str) -> tuple[str, callable
 
 # -- the Skiff side -------------------------------------------------------------------------
 def _skiff_load(store, n_runs: int, history_points: int) -> tuple[str, str]:
-    from skiff_stores_sql import _params_tags
+    from skiff_stores_sql import _latest_metrics_doc, _params_tags
+    from skiff_stores_sql._common import document_text
 
     exp_id = store.create_experiment("bench")
     history_exp = store.create_experiment("history")
@@ -82,7 +83,9 @@ def _skiff_load(store, n_runs: int, history_points: int) -> tuple[str, str]:
     for run_id, start, p, m, t in _data.runs(n_runs):
         runs.append((run_id, int(exp_id), t["mlflow.runName"], "bench", "FINISHED", start,
                      start + 500, "active", f"{location}/{run_id}/artifacts",
-                     _params_tags.encode(p, t)))  # as the store's writes keep it
+                     _params_tags.encode(p, t),  # the documents as the store's writes keep them
+                     document_text({k: _latest_metrics_doc.entry(v, 0, start, 0)
+                                    for k, v in m.items()})))
         params.extend((run_id, k, v) for k, v in p.items())
         tags.extend((run_id, k, v) for k, v in t.items())
         latest.extend((run_id, k, 0, start, v, 0) for k, v in m.items())
@@ -90,7 +93,8 @@ def _skiff_load(store, n_runs: int, history_points: int) -> tuple[str, str]:
     with store.engine.connect().execution_options(skiff_write=True) as conn, conn.begin():
         _data.bulk_insert(conn, "runs", [
             "run_uuid", "experiment_id", "name", "user_id", "status", "start_time", "end_time",
-            "lifecycle_stage", "artifact_uri", _params_tags.COLUMN], runs)
+            "lifecycle_stage", "artifact_uri", _params_tags.COLUMN, _latest_metrics_doc.COLUMN],
+            runs)
         _data.bulk_insert(conn, "params", ["run_uuid", "key", "value"], params)
         _data.bulk_insert(conn, "tags", ["run_uuid", "key", "value"], tags)
         _data.bulk_insert(conn, "latest_metrics",
@@ -104,6 +108,8 @@ def _skiff_load(store, n_runs: int, history_points: int) -> tuple[str, str]:
         _data.bulk_insert(conn, "latest_metrics",
                           ["run_uuid", "key", "step", "timestamp", "value", "value_kind"],
                           [(history_run, _data.HISTORY_KEY, step, ts, value, 0)])
+        _latest_metrics_doc.write(conn, history_run, {
+            _data.HISTORY_KEY: _latest_metrics_doc.entry(value, 0, ts, step)})
     _data.settle(store.engine)
     return exp_id, history_run
 

@@ -77,14 +77,15 @@ def _insert(db: Path, exp_id: str, ids: list[str], chart_steps: int, skiff: bool
                          " run_uuid) VALUES (?, ?, ?, ?, ?, ?)", latest)
     conn.commit()
     conn.close()
-    if skiff:  # each run's params-and-tags document, as the store's own writes keep it
-        import sqlalchemy as sa
+    if skiff:  # each run's documents (params and tags, latest metrics), as the store's
+        import sqlalchemy as sa  # own writes keep them
 
-        from skiff_stores_sql._params_tags import backfill
+        from skiff_stores_sql import _latest_metrics_doc, _params_tags
 
         engine = sa.create_engine(f"sqlite:///{db}")
         with engine.begin() as sa_conn:
-            backfill(sa_conn)
+            _params_tags.backfill(sa_conn)
+            _latest_metrics_doc.backfill(sa_conn)
         engine.dispose()
 
 

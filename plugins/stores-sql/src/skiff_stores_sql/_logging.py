@@ -13,7 +13,7 @@ from skiff.validation import (
     validate_max_results,
     validate_metrics,
 )
-from skiff_stores_sql import _dialect, _params_tags
+from skiff_stores_sql import _dialect, _latest_metrics_doc, _params_tags
 from skiff_stores_sql import schema as t
 from skiff_stores_sql._common import (
     METRIC_COLUMNS,
@@ -61,7 +61,8 @@ class LoggingMixin:
         tag_values = {tag.key: tag.value for tag in tags}
 
         def write(conn):
-            run = self._active_run_row(conn, run_id, lock=bool(params or tag_values))
+            # locked for the documents of params and tags, and of latest metrics
+            run = self._active_run_row(conn, run_id, lock=True)
             if params:
                 self._insert_params(conn, run.run_uuid, params)
             if tag_values:
@@ -78,6 +79,7 @@ class LoggingMixin:
             if metric_rows:
                 _dialect.insert_tuples(conn, t.metrics, METRIC_COLUMNS, metric_rows)
                 _dialect.upsert_latest_metrics(conn, latest_rows)
+                _latest_metrics_doc.refresh(conn, run, [row[1] for row in latest_rows])
                 _dialect.insert_ignore(conn, t.logged_model_metrics, model_rows,
                                        ["model_id", "key", "step", "timestamp", "run_id"])
 

@@ -1,8 +1,7 @@
-"""A page of runs read in a few IN (...) queries (latest metrics, then inputs and outputs
-when any run has them; params and tags come with the runs rows, ``_params_tags``), turned
-into entities (``runs_from_rows``) or straight into MLflow's JSON form
-(``run_dicts_from_rows``, what a server answers ``runs/search`` with: it skips building ~10
-objects a run only to turn them into dicts)."""
+"""A page of runs read with its runs rows (they carry latest metrics, params and tags:
+``_latest_metrics_doc``, ``_params_tags``) and a few IN (...) queries (inputs and outputs
+when any run has them; the tables for runs without documents), turned
+into entities or straight into MLflow's JSON form (``RunPage``)."""
 
 from __future__ import annotations
 
@@ -23,7 +22,7 @@ from skiff.entities import (
     RunTag,
 )
 from skiff.entities._json import compact, float_to_json
-from skiff_stores_sql import _params_tags
+from skiff_stores_sql import _latest_metrics_doc, _params_tags
 from skiff_stores_sql import schema as t
 from skiff_stores_sql._common import decode_value, metric_columns, metrics_from_rows
 from skiff_stores_sql._in_lists import ExpandingSelect
@@ -99,9 +98,10 @@ _DATA = (
 
 
 class RunContents:
-    """What a page of runs holds besides its runs rows, grouped by run ID: metric rows
-    (``metric_columns`` order), (key, value) pairs of params and tags, and the entities of
-    dataset inputs and model inputs/outputs (rare: only runs that have them are keys)."""
+    """What the runs rows of a page do not carry, grouped by run ID: latest metrics rows
+    (``metric_columns`` order) and (key, value) pairs of params and tags of runs without
+    documents, and the entities of dataset inputs and model inputs/outputs (rare: only
+    runs that have them are keys)."""
 
     def __init__(self):
         self.metrics: dict[str, list[tuple]] = {}
@@ -112,33 +112,17 @@ class RunContents:
         self.model_outputs: dict[str, list[ModelOutput]] = {}
 
     @classmethod
-    def fetch(cls, conn, rows, data_keys: dict | None = None) -> RunContents:
-        """For ``rows`` of the runs table. ``data_keys`` (kind -> keys) limits the metrics,
-        params and tags read."""
-        data_keys = data_keys or {}
+    def fetch(cls, conn, ids: list[str], without_metrics: list[str],
+              without_document: list[str], data_keys: dict) -> RunContents:
+        """Inputs and outputs of the runs ``ids`` (when any run has some), latest metrics of
+        ``without_metrics``, params and tags of ``without_document``. ``data_keys`` (kind
+        -> keys) limits the metrics, params and tags read."""
         out = cls()
-        # params and tags from each run's document; the tables only for runs without one
-        without_document = []
-        wanted_params, wanted_tags = data_keys.get("params"), data_keys.get("tags")
-        for row in rows:
-            text = row[_params_tags.INDEX]
-            if text is None:
-                without_document.append(row[0])
-                continue
-            params, tags = _params_tags.decode(text)
-            if wanted_params is not None:
-                params = [pair for pair in params if pair[0] in wanted_params]
-            if wanted_tags is not None:
-                tags = [pair for pair in tags if pair[0] in wanted_tags]
-            if params:
-                out.params[row[0]] = params
-            if tags:
-                out.tags[row[0]] = tags
-        ids = [row[0] for row in rows]
-        for chunk in chunks(ids):
-            out._fetch_data(conn, _DATA[:1], chunk, data_keys)
-            if optional_tables_used(conn):
+        if ids and optional_tables_used(conn):
+            for chunk in chunks(ids):
                 out._fetch_inputs_and_outputs(conn, chunk)
+        for chunk in chunks(without_metrics):
+            out._fetch_data(conn, _DATA[:1], chunk, data_keys)
         for chunk in chunks(without_document):
             out._fetch_data(conn, _DATA[1:], chunk, data_keys)
         return out
@@ -191,22 +175,141 @@ class RunContents:
                     ModelOutput(row.model_id, row.step))
 
 
+class RunPage:
+    """A page of runs built from its runs rows one at a time (``add``: the rows carry their
+    latest metrics, params and tags as documents), so it is built while the database is
+    still sending it, then completed with what rows alone cannot give (``finish``). Items
+    are Run entities, or with ``as_dicts`` their ``to_dict()`` form, built from the rows
+    (what a server answers ``runs/search`` with: no ~10 objects a run only to turn them
+    into dicts; a contract test checks both forms agree)."""
+
+    def __init__(self, as_dicts: bool = False, data_keys: dict | None = None):
+        self.rows: list = []
+        self.items: list = []
+        self._as_dicts = as_dicts
+        self._data_keys = data_keys or {}
+        self._wanted_metrics = self._data_keys.get("metrics")
+        self._wanted_params = self._data_keys.get("params")
+        self._wanted_tags = self._data_keys.get("tags")
+        self._without_metrics: list[int] = []  # positions of runs without a document
+        self._without_document: list[int] = []
+
+    def add(self, row) -> None:
+        position = len(self.rows)
+        self.rows.append(row)
+        as_dicts, wanted = self._as_dicts, self._wanted_metrics
+        text = row[_latest_metrics_doc.INDEX]
+        if text is None:
+            self._without_metrics.append(position)
+            metrics = []
+        elif wanted is not None and not wanted:
+            metrics = []
+        else:
+            doc = _latest_metrics_doc.decode(text, wanted)
+            metrics = (_latest_metrics_doc.metric_dicts(doc) if as_dicts
+                       else _latest_metrics_doc.metrics(doc))
+        text = row[_params_tags.INDEX]
+        if text is None:
+            self._without_document.append(position)
+            params = tags = ()
+        else:
+            params, tags = _params_tags.decode(text)
+            if self._wanted_params is not None:
+                params = [pair for pair in params if pair[0] in self._wanted_params]
+            if self._wanted_tags is not None:
+                tags = [pair for pair in tags if pair[0] in self._wanted_tags]
+        if as_dicts:
+            data = {}
+            if metrics:
+                data["metrics"] = metrics
+            if params:
+                data["params"] = [{"key": k, "value": v} for k, v in params]
+            if tags:
+                data["tags"] = [{"key": k, "value": v} for k, v in tags]
+            self.items.append({"info": _info_dict(row), "data": data, "inputs": {},
+                               "outputs": {}})
+        else:
+            self.items.append(Run(run_info_from_row(row), RunData(
+                metrics, [Param(k, v) for k, v in params], [RunTag(k, v) for k, v in tags])))
+
+    def finish(self, conn, count: int | None = None) -> list:
+        """The first ``count`` items (all by default), completed from the tables: runs
+        without documents, and inputs and outputs when any run has some."""
+        if count is not None and count < len(self.rows):
+            del self.rows[count:], self.items[count:]
+            self._without_metrics = [i for i in self._without_metrics if i < count]
+            self._without_document = [i for i in self._without_document if i < count]
+        rows, items = self.rows, self.items
+        found = RunContents.fetch(conn, [row[0] for row in rows],
+                                  [rows[i][0] for i in self._without_metrics],
+                                  [rows[i][0] for i in self._without_document],
+                                  self._data_keys)
+        if self._as_dicts:
+            self._complete_dicts(found)
+        else:
+            self._complete_runs(found)
+        return items
+
+    def _complete_runs(self, found: RunContents) -> None:
+        rows, items = self.rows, self.items
+        for i in self._without_metrics:
+            items[i].data.metric_objs = metrics_from_rows(found.metrics.get(rows[i][0], ()))
+        for i in self._without_document:
+            run_id = rows[i][0]
+            items[i].data.param_objs = [Param(k, v) for k, v in found.params.get(run_id, ())]
+            items[i].data.tag_objs = [RunTag(k, v) for k, v in found.tags.get(run_id, ())]
+        if found.datasets or found.model_inputs or found.model_outputs:
+            for row, run in zip(rows, items):
+                run_id = row[0]
+                run.inputs = RunInputs(found.datasets.get(run_id, []),
+                                       found.model_inputs.get(run_id, []))
+                run.outputs = RunOutputs(found.model_outputs.get(run_id, []))
+
+    def _complete_dicts(self, found: RunContents) -> None:
+        rows, items = self.rows, self.items
+        for i in self._without_metrics:
+            metrics = found.metrics.get(rows[i][0])
+            if metrics:  # first, as in a run with documents
+                items[i]["data"] = {"metrics": [_metric_dict(m) for m in metrics],
+                                    **items[i]["data"]}
+        for i in self._without_document:
+            data, run_id = items[i]["data"], rows[i][0]
+            # the same key order as a run with a document: metrics, params, tags
+            params, tags = found.params.get(run_id), found.tags.get(run_id)
+            if params:
+                data["params"] = [{"key": k, "value": v} for k, v in params]
+            if tags:
+                data["tags"] = [{"key": k, "value": v} for k, v in tags]
+        if found.datasets or found.model_inputs or found.model_outputs:
+            for row, item in zip(rows, items):
+                run_id = row[0]
+                item["inputs"] = RunInputs(found.datasets.get(run_id, []),
+                                           found.model_inputs.get(run_id, [])).to_dict()
+                item["outputs"] = RunOutputs(found.model_outputs.get(run_id, [])).to_dict()
+
+
+def _info_dict(row) -> dict:
+    """``RunInfo.to_dict()`` of a runs row, built from the row."""
+    (run_id, experiment_id, name, user_id, status, start_time, end_time, stage,
+     artifact_uri) = row[:9]
+    info = {"run_uuid": run_id, "experiment_id": str(experiment_id),
+            "run_name": name or "", "user_id": user_id or "", "status": status,
+            "start_time": start_time, "end_time": end_time,
+            "artifact_uri": artifact_uri or "", "lifecycle_stage": stage,
+            "run_id": run_id}
+    if start_time is None or status is None or stage is None:
+        return compact(info)
+    if end_time is None:  # a run still going: the usual missing field
+        del info["end_time"]
+    return info
+
+
 def runs_from_rows(conn, rows, data_keys: dict | None = None) -> list[Run]:
     """Run entities for ``rows`` of the runs table, in their order."""
-    found = RunContents.fetch(conn, rows, data_keys)
-    empty = ()
-    out = []
+    page = RunPage(data_keys=data_keys)
     for row in rows:
-        run_id = row[0]
-        out.append(Run(
-            run_info_from_row(row),
-            RunData(metrics_from_rows(found.metrics.get(run_id, empty)),
-                    [Param(k, v) for k, v in found.params.get(run_id, empty)],
-                    [RunTag(k, v) for k, v in found.tags.get(run_id, empty)]),
-            RunInputs(found.datasets.get(run_id, []), found.model_inputs.get(run_id, [])),
-            RunOutputs(found.model_outputs.get(run_id, [])),
-        ))
-    return out
+        page.add(row)
+    return page.finish(conn)
 
 
 def _metric_dict(row) -> dict:
@@ -217,38 +320,3 @@ def _metric_dict(row) -> dict:
         return metrics_from_rows([row])[0].to_dict()
     value = row[1] if not row[2] else float_to_json(decode_value(row[1], row[2]))
     return {"key": row[0], "value": value, "timestamp": row[3], "step": row[4]}
-
-
-def run_dicts_from_rows(conn, rows) -> list[dict]:
-    """``[Run.to_dict() for each run]`` for ``rows`` of the runs table, built from the rows
-    (a contract test checks both forms agree)."""
-    found = RunContents.fetch(conn, rows)
-    metrics, params, tags = found.metrics, found.params, found.tags
-    rare = found.datasets or found.model_inputs or found.model_outputs
-    out = []
-    for row in rows:
-        (run_id, experiment_id, name, user_id, status, start_time, end_time, stage,
-         artifact_uri) = row[:9]
-        info = {"run_uuid": run_id, "experiment_id": str(experiment_id),
-                "run_name": name or "", "user_id": user_id or "", "status": status,
-                "start_time": start_time, "end_time": end_time,
-                "artifact_uri": artifact_uri or "", "lifecycle_stage": stage,
-                "run_id": run_id}
-        if start_time is None or status is None or stage is None:
-            info = compact(info)
-        elif end_time is None:  # a run still going: the usual missing field
-            del info["end_time"]
-        data = {}
-        if run_id in metrics:
-            data["metrics"] = [_metric_dict(m) for m in metrics[run_id]]
-        if run_id in params:
-            data["params"] = [{"key": k, "value": v} for k, v in params[run_id]]
-        if run_id in tags:
-            data["tags"] = [{"key": k, "value": v} for k, v in tags[run_id]]
-        inputs, outputs = {}, {}
-        if rare:
-            inputs = RunInputs(found.datasets.get(run_id, []),
-                               found.model_inputs.get(run_id, [])).to_dict()
-            outputs = RunOutputs(found.model_outputs.get(run_id, [])).to_dict()
-        out.append({"info": info, "data": data, "inputs": inputs, "outputs": outputs})
-    return out

@@ -25,7 +25,7 @@ from skiff.validation import (
     validate_run_id,
     validate_tag,
 )
-from skiff_stores_sql import _dialect, _params_tags, _search
+from skiff_stores_sql import _dialect, _latest_metrics_doc, _params_tags, _search
 from skiff_stores_sql import schema as t
 from skiff_stores_sql._common import (
     experiment_id_int,
@@ -35,8 +35,8 @@ from skiff_stores_sql._common import (
     now_ms,
 )
 from skiff_stores_sql._run_loading import (
+    RunPage,
     chunks,
-    run_dicts_from_rows,
     run_info_from_row,
     runs_from_rows,
 )
@@ -58,7 +58,7 @@ class RunsMixin:
     # -- helpers -----------------------------------------------------------------------
     def _run_row(self, conn, run_id, lock: bool = False):
         """The run's row; with ``lock`` held against other writers until the transaction
-        ends (a write of params or tags: ``_params_tags``)."""
+        ends (a write of params, tags or metrics: ``_params_tags``, ``_latest_metrics_doc``)."""
         if lock:
             row = _params_tags.lock_run(conn, run_id)
         else:
@@ -107,6 +107,7 @@ class RunsMixin:
                 "artifact_uri": append_to_uri_path(exp.artifact_location or "", run_id,
                                                    "artifacts"),
                 "deleted_time": None, _params_tags.COLUMN: _params_tags.encode({}, tag_values),
+                _latest_metrics_doc.COLUMN: _latest_metrics_doc.EMPTY,
             }
             conn.execute(runs.insert().values(**row))
             conn.execute(t.tags.insert(), [
@@ -237,26 +238,25 @@ class RunsMixin:
                     max_results=SEARCH_MAX_RESULTS_DEFAULT, order_by=None,
                     page_token=None) -> PagedList[Run]:
         return self._search_runs(experiment_ids, filter_string, run_view_type, max_results,
-                                 order_by, page_token, runs_from_rows)
+                                 order_by, page_token, RunPage)
 
     def search_runs_with_keys(self, experiment_ids, data_keys, filter_string="",
                               run_view_type=ViewType.ACTIVE_ONLY,
                               max_results=SEARCH_MAX_RESULTS_DEFAULT, order_by=None,
                               page_token=None) -> PagedList[Run]:
         return self._search_runs(experiment_ids, filter_string, run_view_type, max_results,
-                                 order_by, page_token,
-                                 lambda conn, rows: runs_from_rows(conn, rows, data_keys))
+                                 order_by, page_token, lambda: RunPage(data_keys=data_keys))
 
     def search_runs_as_dicts(self, experiment_ids, filter_string="",
                              run_view_type=ViewType.ACTIVE_ONLY,
                              max_results=SEARCH_MAX_RESULTS_DEFAULT, order_by=None,
                              page_token=None) -> PagedList[dict]:
         return self._search_runs(experiment_ids, filter_string, run_view_type, max_results,
-                                 order_by, page_token, run_dicts_from_rows)
+                                 order_by, page_token, lambda: RunPage(as_dicts=True))
 
     def _search_runs(self, experiment_ids, filter_string, run_view_type, max_results,
-                     order_by, page_token, build) -> PagedList:
-        """One page; ``build(conn, rows of the runs table)`` makes its items."""
+                     order_by, page_token, make_page) -> PagedList:
+        """One page; ``make_page()`` (a ``RunPage``) makes its items from the rows."""
         max_results = validate_max_results(max_results, SEARCH_MAX_RESULTS_THRESHOLD)
         stages = LifecycleStage.view_type_to_stages(run_view_type)
         comparisons = parse_run_filter(filter_string)
@@ -273,9 +273,11 @@ class RunsMixin:
 
         def search(conn):
             with gc_paused():
-                rows, token = _search.split_page(conn.execute(stmt).all(), max_results,
-                                                 n_keys)
-                return PagedList(build(conn, rows), token)
+                page = make_page()
+                for row in conn.execute(stmt).all():
+                    page.add(row)
+                rows, token = _search.split_page(page.rows, max_results, n_keys)
+                return PagedList(page.finish(conn, len(rows)), token)
 
         return self._read(search)
 

@@ -10,7 +10,8 @@ Designed for the API's queries rather than copied from MLflow:
   and ordering, with an index on (key, value) for metric-driven searches.
 - ``runs`` has an index on (experiment, lifecycle stage, start time) for the default order,
   and carries each run's params and tags as one JSON text (``params_tags``): a page of runs
-  reads them with its own rows instead of two more queries (``_params_tags``).
+  reads them with its own rows instead of two more queries (``_params_tags``), and its
+  latest metrics likewise (``latest_metrics_doc``, ``_latest_metrics_doc``).
 On MySQL/MariaDB every table uses ``utf8mb4_bin`` so ``=`` and ``LIKE`` are case-sensitive
 as on the other backends.
 
@@ -79,6 +80,8 @@ runs = _table(
     sa.Column("deleted_time", sa.BigInteger),
     # the run's params and tags as one JSON text, for reading (``_params_tags``)
     sa.Column("params_tags", LongText),
+    # the run's latest metrics as one JSON text, for reading (``_latest_metrics_doc``)
+    sa.Column("latest_metrics_doc", LongText),
     sa.Index("ix_runs_experiment_stage_start", "experiment_id", "lifecycle_stage", "start_time"),
     sqlite_with_rowid=False,  # one b-tree seek per run ID instead of index + table
 )

@@ -19,7 +19,7 @@ from skiff.errors import SkiffException
 from skiff_stores_sql import schema
 from skiff_stores_sql.engine import backend_of, connection_error, get_engine, normalize_url
 
-HEAD_REVISION = "0013"
+HEAD_REVISION = "0014"
 _LOCK_KEY = 7_413_622_019  # PostgreSQL advisory lock id for schema creation
 _MYSQL_LOCK = "skiff_stores_sql_schema"
 
