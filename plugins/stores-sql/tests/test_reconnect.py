@@ -77,3 +77,19 @@ def test_a_registry_page_after_the_server_dropped_the_connections(postgres_uri, 
     assert _drop_connections("postgres", postgres_uri.rsplit("/", 1)[1]) >= 1
     assert [v.version for v in store.search_model_versions("name = 'm'")] == ["1"]
     assert [m.name for m in store.search_registered_models()] == ["m"]
+
+
+@pytest.mark.parametrize("found_by", ["first statement", "ping after idle"])
+def test_a_run_search_after_the_server_dropped_the_connections(postgres_uri, monkeypatch,
+                                                               tmp_path, found_by):
+    # A search page is streamed from psycopg's own cursor (``_streamed_rows``); when that
+    # fails it runs again through SQLAlchemy, which finds the connection dead.
+    store = SqlTrackingStore(postgres_uri, str(tmp_path))
+    exp_id = store.create_experiment("e")
+    run_id = store.create_run(exp_id, "u", 0, [], "r").info.run_id
+    store.log_metric(run_id, Metric("m", 1.0, 1, 0))
+    if found_by == "ping after idle":
+        monkeypatch.setattr(engine_module, "IDLE_BEFORE_PING_S", 0.0)
+    assert _drop_connections("postgres", postgres_uri.rsplit("/", 1)[1]) >= 1
+    found = store.search_runs([exp_id], "metrics.m > 0")
+    assert [(r.info.run_id, r.data.metrics) for r in found] == [(run_id, {"m": 1.0})]

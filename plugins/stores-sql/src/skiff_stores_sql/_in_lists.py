@@ -116,7 +116,7 @@ def driver_rows(conn, sql: str, parameters, options: dict | None = None) -> list
     driver raises, the statement runs again through SQLAlchemy, which reports the error
     its way (and marks a dead connection for ``with_retry``): outside a transaction a
     failed statement leaves nothing behind."""
-    dbapi = _autocommit_psycopg(conn)
+    dbapi = autocommit_psycopg(conn)
     if dbapi is not None:
         try:
             with dbapi.cursor() as cursor:
@@ -131,7 +131,7 @@ def driver_rows(conn, sql: str, parameters, options: dict | None = None) -> list
         result.close()
 
 
-def _autocommit_psycopg(conn):
+def autocommit_psycopg(conn):
     """The psycopg connection under ``conn`` when it runs each statement on its own
     (autocommit, no SQL echo); else None."""
     if conn.dialect.driver != "psycopg" or conn.engine.echo:

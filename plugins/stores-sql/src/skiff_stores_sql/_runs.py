@@ -40,6 +40,7 @@ from skiff_stores_sql._run_loading import (
     run_info_from_row,
     runs_from_rows,
 )
+from skiff_stores_sql._streamed_rows import build_from_rows
 from skiff_stores_sql.names import generate_name
 
 RUN_NAME_TAG = "mlflow.runName"
@@ -273,9 +274,7 @@ class RunsMixin:
 
         def search(conn):
             with gc_paused():
-                page = make_page()
-                for row in conn.execute(stmt).all():
-                    page.add(row)
+                page = build_from_rows(conn, stmt, make_page)
                 rows, token = _search.split_page(page.rows, max_results, n_keys)
                 return PagedList(page.finish(conn, len(rows)), token)
 
