@@ -198,3 +198,14 @@ def run_writers(writer, count: int = 4, timeout: float = 60) -> list:
     for thread in threads:
         thread.join(timeout)
     return errors
+
+
+def insert_runs_r1_r2(conn) -> None:
+    """Two bare runs, 'r1' and 'r2', written with SQL (for a migration test: the store of an
+    older revision cannot be used)."""
+    import sqlalchemy as sa
+
+    conn.execute(sa.text(
+        "INSERT INTO runs (run_uuid, experiment_id, name, user_id, status, start_time, "
+        "lifecycle_stage, artifact_uri) VALUES ('r1', 0, 'one', 'u', 'FINISHED', 1, "
+        "'active', '/tmp/r1'), ('r2', 0, 'two', 'u', 'FINISHED', 2, 'active', '/tmp/r2')"))

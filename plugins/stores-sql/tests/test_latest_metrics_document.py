@@ -141,10 +141,7 @@ def test_the_migration_builds_documents_of_existing_runs(db_uri):
     assert upgrade(db_uri, "0013") == "0013"
     q = "`" if db_uri.startswith("mysql") else '"'
     with get_engine(normalize_url(db_uri)).begin() as conn:
-        conn.execute(sa.text(
-            "INSERT INTO runs (run_uuid, experiment_id, name, user_id, status, start_time, "
-            "lifecycle_stage, artifact_uri) VALUES ('r1', 0, 'one', 'u', 'FINISHED', 1, "
-            "'active', '/tmp/r1'), ('r2', 0, 'two', 'u', 'FINISHED', 2, 'active', '/tmp/r2')"))
+        conftest.insert_runs_r1_r2(conn)
         conn.execute(sa.text(
             f"INSERT INTO latest_metrics (run_uuid, {q}key{q}, step, {q}timestamp{q}, value, "
             "value_kind, model_id) VALUES ('r1', 'loss', 3, 30, 0.25, 0, NULL), "

@@ -88,10 +88,7 @@ def test_a_document_too_long_falls_back_to_the_tables(db_uri, tmp_path):
 def test_the_migration_builds_documents_of_existing_runs(db_uri):
     assert upgrade(db_uri, "0008") == "0008"
     with get_engine(normalize_url(db_uri)).begin() as conn:
-        conn.execute(sa.text(
-            "INSERT INTO runs (run_uuid, experiment_id, name, user_id, status, start_time, "
-            "lifecycle_stage, artifact_uri) VALUES ('r1', 0, 'one', 'u', 'FINISHED', 1, "
-            "'active', '/tmp/r1'), ('r2', 0, 'two', 'u', 'FINISHED', 2, 'active', '/tmp/r2')"))
+        conftest.insert_runs_r1_r2(conn)
         conn.execute(sa.text(
             "INSERT INTO params (run_uuid, " + '"key"'.replace('"', _quote(conn)) +
             ", value) VALUES ('r1', 'alpha', '0.1'), ('r1', 'beta', 'b')"))
