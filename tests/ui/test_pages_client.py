@@ -88,16 +88,16 @@ def test_wide_runs_load_only_the_shown_columns(tmp_path, monkeypatch):
     client = app.test_client()
     client.environ_base["HTTP_HOST"] = "localhost"
     loaded = []
-    from skiff_stores_sql import _runs
+    from skiff_stores_sql._run_loading import RunPage
 
-    original = _runs.runs_from_rows
+    original = RunPage.finish
 
-    def counting(conn, rows, data_keys=None):
-        runs = original(conn, rows, data_keys)
+    def counting(page, conn, count=None):
+        runs = original(page, conn, count)
         loaded.append(sum(len(r.data.params) for r in runs))
         return runs
 
-    monkeypatch.setattr(_runs, "runs_from_rows", counting)
+    monkeypatch.setattr(RunPage, "finish", counting)
     page = client.get(f"/experiments/{exp_id}?cols=1&c=params.p1234&c=metrics.loss")
     assert page.status_code == 200
     assert b"wide-2" in page.data and b">34<" in page.data  # p1234 = "34"
