@@ -3,8 +3,8 @@
     python _worker.py <skiff|mlflow> <artifact-uri> <op> <local path>
 
 op: upload_file | upload_dir | download_file | download_dir. Prints a JSON line with the
-seconds the operation took (imports and client construction are excluded: both tools pay
-them once per process). The MLflow side runs in its own virtualenv, so this file imports
+seconds the operation took and the CPU seconds this process spent on it, all threads
+(imports and client construction are excluded: both tools pay them once per process). The MLflow side runs in its own virtualenv, so this file imports
 neither tool at module level.
 """
 
@@ -33,7 +33,7 @@ def main() -> None:
     # Warm the client (credentials, connection) on a listing both tools do anyway.
     repo.list_artifacts()
     out_dir = tempfile.mkdtemp(prefix=f"bench-{tool}-")
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     if op == "upload_file":
         repo.log_artifact(local)
     elif op == "upload_dir":
@@ -44,8 +44,8 @@ def main() -> None:
         repo.download_artifacts("many", out_dir)
     else:
         raise SystemExit(f"unknown op {op}")
-    elapsed = time.perf_counter() - start
-    print(json.dumps({"tool": tool, "op": op, "seconds": elapsed, "out": out_dir}))
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+    print(json.dumps({"tool": tool, "op": op, "seconds": elapsed, "cpu": cpu, "out": out_dir}))
 
 
 if __name__ == "__main__":

@@ -136,6 +136,44 @@ def test_download_ranges(tmp_path):
     assert os.listdir(tmp_path) == ["out.bin"]  # no partial file left behind
 
 
+def test_download_ranges_hashes_the_file_in_order_while_ranges_land(tmp_path):
+    import hashlib
+    import random
+
+    data = os.urandom(1_000_003)
+    target = str(tmp_path / "out.bin")
+    calls = []
+
+    def shuffled(start, end):  # ranges finish out of order, in small pieces
+        calls.append(start)
+        time.sleep(random.random() / 200)
+        if start == 300_000 and calls.count(start) == 1:
+            return cut(start)  # dies mid-range: rewritten by the retry, hashed once
+        return (data[i:min(i + 7_777, end + 1)] for i in range(start, end + 1, 7_777))
+
+    def cut(start):
+        yield data[start:start + 50_000]
+        raise ConnectionError("reset")
+
+    md5 = hashlib.md5()
+    transfer.download_ranges(len(data), shuffled, target, chunk=100_000, workers=4,
+                             retryable=lambda e: isinstance(e, ConnectionError), hasher=md5)
+    assert md5.hexdigest() == hashlib.md5(data).hexdigest()
+    assert open(target, "rb").read() == data and calls.count(300_000) == 2
+
+    def broken(start, end):
+        if start == 500_000:
+            raise ValueError("boom")
+        return data[start:end + 1]
+
+    threads = threading.active_count()
+    with pytest.raises(ValueError, match="boom"):
+        transfer.download_ranges(len(data), broken, str(tmp_path / "bad"), chunk=100_000,
+                                 hasher=hashlib.md5())
+    assert threading.active_count() == threads  # the hashing thread stopped with it
+    assert os.listdir(tmp_path) == ["out.bin"]
+
+
 def test_run_parallel_raises_first_error():
     def work(i):
         if i == 3:

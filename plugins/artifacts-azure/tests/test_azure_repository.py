@@ -109,3 +109,25 @@ def test_unreachable_endpoint(monkeypatch):
     finally:
         client._clients.clear()
     assert "Cannot reach" in str(info.value) and "127.0.0.1" in str(info.value)
+
+
+@pytest.mark.parametrize("ranged", [True, False])
+def test_download_refuses_bytes_that_differ_from_content_md5(container, tmp_path, monkeypatch,
+                                                            ranged):
+    from azure.storage.blob import ContentSettings
+
+    from skiff_artifacts_azure.client import get_service
+
+    # ranged: the MD5 is computed while the ranges download; else from the one stream
+    monkeypatch.setenv("SKIFF_MULTIPART_DOWNLOAD_MINIMUM_FILE_SIZE",
+                       "1" if ranged else str(1 << 40))
+    monkeypatch.setenv("SKIFF_MULTIPART_DOWNLOAD_CHUNK_SIZE", str(1024 * 1024))
+    blob = get_service("devstoreaccount1", ACCOUNT_HOST).get_blob_client(container, "c/x.bin")
+    blob.upload_blob(b"a" * (3 * 1024 * 1024 + 5), overwrite=True)
+    # a stored MD5 that the bytes do not have (as after corruption at rest)
+    blob.set_http_headers(ContentSettings(content_md5=bytearray(16)))
+    repo = AzureBlobArtifactRepository(f"wasbs://{container}@{ACCOUNT_HOST}/c")
+    with pytest.raises(SkiffException) as caught:
+        repo.download_artifacts("x.bin", str(tmp_path))
+    assert caught.value.error_code == "DATA_LOSS"
+    assert not (tmp_path / "x.bin").exists()

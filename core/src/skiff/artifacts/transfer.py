@@ -203,7 +203,8 @@ def download_ranges(size: int, fetch: Callable[[int, int], bytes | Iterable[byte
                     local_path: str, chunk: int | None = None, workers: int | None = None,
                     progress: Callable[[int], None] | None = None,
                     ranges: list[tuple[int, int]] | None = None, segment: int | None = None,
-                    retryable: Callable[[BaseException], bool] | None = None) -> list[bytes]:
+                    retryable: Callable[[BaseException], bool] | None = None,
+                    hasher=None) -> list[bytes]:
     """Download ``size`` bytes with parallel ``fetch(start, end_inclusive)`` calls into
     ``local_path``, through a temporary file renamed at the end. ``fetch`` returns the
     range's bytes or an iterable of chunks, which are written as they arrive (a range costs
@@ -211,14 +212,23 @@ def download_ranges(size: int, fetch: Callable[[int, int], bytes | Iterable[byte
     (default :func:`download_chunk_size`). A range that fails with an error ``retryable``
     accepts is fetched again. With ``segment``, returns the MD5 digest of every
     ``segment``-byte piece of the file, in order (ranges must start on segment
-    boundaries); otherwise an empty list."""
+    boundaries); otherwise an empty list. ``hasher`` (any object with ``update``: an MD5,
+    a CRC32C) is fed the whole file in order while the ranges are still downloading, so
+    its checksum is ready when the last range lands."""
     chunk = chunk or download_chunk_size()
     if ranges is None:
         ranges = [(start, min(start + chunk, size) - 1) for start in range(0, size, chunk)]
     tmp = f"{local_path}.{uuid.uuid4().hex[:8]}.partial"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+    # One write into the file at a time: the kernel serializes writes to one file anyway,
+    # and writers queued in the kernel spin on its lock (on Linux, a quarter of the
+    # download's CPU with 8 ranges on 2 cores); queued here, they sleep.
+    write_lock = threading.Lock()
+    follower = None
     try:
         os.ftruncate(fd, size)
+        if hasher is not None:
+            follower = _InOrderHasher(fd, ranges, hasher)
 
         def attempt(start: int, end: int):
             data = fetch(start, end)
@@ -228,8 +238,11 @@ def download_ranges(size: int, fetch: Callable[[int, int], bytes | Iterable[byte
             for piece in pieces:
                 if offset + len(piece) > end + 1:
                     raise OSError(f"long read for bytes {start}-{end}")
-                _pwrite_all(fd, piece, offset)
+                with write_lock:
+                    _pwrite_all(fd, piece, offset)
                 offset += len(piece)
+                if follower is not None:
+                    follower.written(start, offset)
                 if digester is not None:
                     digester.update(piece)
                 if progress:
@@ -244,11 +257,15 @@ def download_ranges(size: int, fetch: Callable[[int, int], bytes | Iterable[byte
             return with_retries(lambda: attempt(*span), retryable=retryable)
 
         results = run_parallel(one, ranges, workers or part_workers())
+        if follower is not None:
+            follower.finish()
         os.close(fd)
         fd = -1
         os.replace(tmp, local_path)
         return [digest for result in results for digest in result]
     finally:
+        if follower is not None:
+            follower.stop()
         if fd >= 0:
             os.close(fd)
         if os.path.exists(tmp):
@@ -262,11 +279,61 @@ def _pwrite_all(fd: int, data, offset: int) -> None:
         view, offset = view[written:], offset + written
 
 
-def md5_of_file(path: str) -> hashlib._Hash:
-    md5 = hashlib.md5()
-    for chunk in file_chunks(path, 4 * MiB):
-        md5.update(chunk)
-    return md5
+class _InOrderHasher:
+    """Feeds ``hasher`` a file's bytes in order while parallel ranges are still being written
+    into it: a thread reads back (from the page cache) the prefix that every range before
+    it has completed. The checksum then costs no second pass over the file at the end."""
+
+    def __init__(self, fd: int, ranges: list[tuple[int, int]], hasher):
+        self.fd, self.hasher = fd, hasher
+        self.ranges = sorted(ranges)  # contiguous from 0, as download_ranges makes them
+        self.slot = {start: i for i, (start, _) in enumerate(self.ranges)}
+        # per range, the offset its bytes are written up to (a retry rewrites the same bytes)
+        self.reached = [start for start, _ in self.ranges]
+        self.changed = threading.Condition()
+        self.stopped, self.error = False, None
+        self.thread = threading.Thread(target=self._follow, name="skiff-hash", daemon=True)
+        self.thread.start()
+
+    def written(self, start: int, offset: int) -> None:
+        """The range starting at ``start`` has its bytes written up to ``offset``."""
+        with self.changed:
+            i = self.slot[start]
+            if offset > self.reached[i]:
+                self.reached[i] = offset
+                self.changed.notify_all()
+
+    def _follow(self) -> None:
+        try:
+            position = 0
+            for i, (_start, end) in enumerate(self.ranges):
+                while position <= end:
+                    with self.changed:
+                        while self.reached[i] <= position and not self.stopped:
+                            self.changed.wait()
+                        if self.stopped:
+                            return
+                        upto = self.reached[i]
+                    while position < upto:
+                        data = os.pread(self.fd, min(4 * MiB, upto - position), position)
+                        if not data:
+                            raise OSError(f"short read back at byte {position}")
+                        self.hasher.update(data)
+                        position += len(data)
+        except BaseException as exc:  # noqa: BLE001 - raised by finish() in the caller
+            self.error = exc
+
+    def finish(self) -> None:
+        """Wait for the last bytes to be hashed (every range is written)."""
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+
+    def stop(self) -> None:
+        with self.changed:
+            self.stopped = True
+            self.changed.notify_all()
+        self.thread.join()
 
 
 def list_local_files(local_dir: str) -> list[tuple[str, str]]:

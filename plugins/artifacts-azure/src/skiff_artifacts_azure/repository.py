@@ -27,7 +27,6 @@ from skiff.artifacts.object_store import (
 from skiff.artifacts.transfer import (
     download_ranges,
     download_threshold,
-    md5_of_file,
     progress_bar,
     stream_to_file,
     stream_workers,
@@ -173,11 +172,12 @@ class AzureBlobArtifactRepository(MultipartUploadMixin, ObjectStoreRepository):
                     return blob.download_blob(offset=start, length=end - start + 1,
                                               **pinned).chunks()
 
+                md5 = hashlib.md5() if expected and verify_checksums() else None
                 with progress_bar(0 if quiet else size,
                                   f"Downloading {posixpath.basename(props.name)}") as advance:
                     download_ranges(size, fetch, local_path, progress=advance,
-                                    retryable=is_retryable)
-                actual = md5_of_file(local_path).digest() if expected else None
+                                    retryable=is_retryable, hasher=md5)
+                actual = md5.digest() if md5 is not None else None
         if verify_checksums() and expected and bytes(expected) != actual:
             raise checksum_mismatch(local_path, f"{self.container}/{props.name}",
                                     "Content-MD5 differs")

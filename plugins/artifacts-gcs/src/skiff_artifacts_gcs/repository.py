@@ -35,7 +35,6 @@ from skiff_artifacts_gcs.streams import (
     NO_HASH,
     IteratorReader,
     ProgressReader,
-    crc32c_of_file,
     new_crc32c,
 )
 
@@ -165,13 +164,13 @@ class GCSArtifactRepository(MultipartUploadMixin, ObjectStoreRepository):
                     hasher=new_crc32c() if check else NO_HASH), retryable=is_retryable)
                 actual = base64.b64encode(crc.digest()).decode() if check else None
             else:
+                crc = new_crc32c() if check else None
                 with progress_bar(0 if quiet else size,
                                   f"Downloading {posixpath.basename(blob.name)}") as advance:
                     download_ranges(size, lambda start, end: self._media_chunks(
                         blob, start, end), local_path, chunk=download_chunk_size(),
-                        progress=advance, retryable=is_retryable)
-                actual = base64.b64encode(crc32c_of_file(local_path)).decode() if check \
-                    else None
+                        progress=advance, retryable=is_retryable, hasher=crc)
+                actual = base64.b64encode(crc.digest()).decode() if check else None
         if check and actual != blob.crc32c:
             raise checksum_mismatch(local_path, f"gs://{self.bucket_name}/{blob.name}",
                                     f"CRC32C {blob.crc32c}, got {actual}")

@@ -6,8 +6,6 @@ import io
 import itertools
 from collections.abc import Callable, Iterable
 
-from skiff.artifacts.transfer import MiB, file_chunks
-
 
 class IteratorReader(io.RawIOBase):
     """A read-only stream over chunks of bytes. ``tell()`` reports bytes consumed; seeking
@@ -108,12 +106,3 @@ def new_crc32c():
 
     return google_crc32c.Checksum()
 
-
-def crc32c_of_file(path: str) -> bytes:
-    """Big-endian CRC32C digest, the form GCS stores (base64) in ``crc32c``."""
-    import google_crc32c
-
-    checksum = google_crc32c.Checksum()
-    for chunk in file_chunks(path, 4 * MiB):
-        checksum.update(chunk)
-    return checksum.digest()

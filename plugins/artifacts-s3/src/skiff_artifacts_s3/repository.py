@@ -26,7 +26,6 @@ from skiff.artifacts.transfer import (
     download_chunk_size,
     download_ranges,
     download_threshold,
-    md5_of_file,
     progress_bar,
     stream_to_file,
     stream_workers,
@@ -201,13 +200,15 @@ class S3ArtifactRepository(MultipartUploadMixin, ObjectStoreRepository):
             span = download_chunk_size() if part is None else \
                 part * max(1, download_chunk_size() // part)
             ranges = [(s, min(s + span, size) - 1) for s in range(0, size, span)]
+            # a one-part ETag is the MD5 of the whole object
+            md5 = hashlib.md5() if part is None and verify_checksums() else None
             with bar as advance:
                 digests = download_ranges(size, fetch, local_path, ranges=ranges,
                                           segment=part, progress=advance,
-                                          retryable=is_retryable)
+                                          retryable=is_retryable, hasher=md5)
         if not verify_checksums() or not md5_etag[0]:
             return
-        actual = etag_of(digests) if part is not None else md5_of_file(local_path).hexdigest()
+        actual = etag_of(digests) if part is not None else md5.hexdigest()
         self._check_download(etag, actual, key, local_path)
 
     def _check_download(self, etag, actual, key, local_path):
