@@ -9,6 +9,10 @@ as gcloud) only where the deleted slices cost nothing: a Standard-class bucket w
 retention policy, soft delete, versioning or default event hold. Composite objects carry a
 CRC32C but no MD5 (Skiff checks the CRC32C). On fake-gcs-server a 1 GB file went up about
 1.5x faster this way than as one resumable upload.
+
+``SKIFF_GCS_COMPOSITE_WORKERS`` slices go up (and are deleted) at once: default 4. Each
+slice in flight is held in memory (32 MiB for a 1 GB file), so 16 at once held 512 MiB; on
+fake-gcs-server 4 at once were no slower (1 GB: slices up in 2.8-3.4 s against 3.1-4.8 s).
 """
 
 from __future__ import annotations
@@ -17,11 +21,15 @@ import math
 import os
 import uuid
 
-from skiff.artifacts.transfer import MiB, part_size, run_parallel
+from skiff.artifacts.transfer import MiB, part_size, part_workers, run_parallel
 from skiff.env import get_env, get_env_int
 from skiff_artifacts_gcs.multipart import MAX_COMPONENTS, TMP_ROOT, delete_temporary
 
 _cost_free: dict[str, bool] = {}  # bucket name -> whether slices cost nothing there
+
+
+def slice_workers() -> int:
+    return max(1, get_env_int("GCS_COMPOSITE_WORKERS", min(4, part_workers())))
 
 
 def enabled(bucket, size: int) -> bool:
@@ -67,10 +75,10 @@ def composite_upload(bucket, key: str, local_file: str, content_type: str | None
                 data, content_type="application/octet-stream", checksum=checksum, **opts)
             advance(length)
 
-        run_parallel(upload, range(len(spans)))
+        run_parallel(upload, range(len(spans)), slice_workers())
         final = bucket.blob(key)
         final.content_type = content_type
         final.compose([bucket.blob(name) for name in names], **opts)
     finally:
         os.close(fd)
-        delete_temporary(bucket, names, opts)
+        delete_temporary(bucket, names, opts, slice_workers())

@@ -89,11 +89,11 @@ def abort(bucket, upload_id: str, opts: dict) -> None:
     delete_temporary(bucket, names, opts)
 
 
-def delete_temporary(bucket, names: list[str], opts: dict) -> None:
+def delete_temporary(bucket, names: list[str], opts: dict, workers: int | None = None) -> None:
     def delete(name):
         try:
             bucket.blob(name).delete(**opts)
         except Exception:  # parts never sent, or a retention policy: not the caller's error
             pass
 
-    run_parallel(delete, names)
+    run_parallel(delete, names, workers)
