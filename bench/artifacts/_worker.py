@@ -4,8 +4,8 @@
 
 op: upload_file | upload_dir | download_file | download_dir. Prints a JSON line with the
 seconds the operation took and the CPU seconds this process spent on it, all threads
-(imports and client construction are excluded: both tools pay them once per process). The MLflow side runs in its own virtualenv, so this file imports
-neither tool at module level.
+(imports and client construction are excluded: both tools pay them once per process). The
+MLflow side runs in its own virtualenv, so this file imports neither tool at module level.
 """
 
 from __future__ import annotations

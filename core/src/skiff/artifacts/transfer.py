@@ -287,9 +287,9 @@ class _InOrderHasher:
     def __init__(self, fd: int, ranges: list[tuple[int, int]], hasher):
         self.fd, self.hasher = fd, hasher
         self.ranges = sorted(ranges)  # contiguous from 0, as download_ranges makes them
-        self.slot = {start: i for i, (start, _) in enumerate(self.ranges)}
-        # per range, the offset its bytes are written up to (a retry rewrites the same bytes)
-        self.reached = [start for start, _ in self.ranges]
+        # per range start, the offset its bytes are written up to (a retry rewrites the
+        # same bytes, so only a higher offset counts)
+        self.reached = {start: start for start, _ in self.ranges}
         self.changed = threading.Condition()
         self.stopped, self.error = False, None
         self.thread = threading.Thread(target=self._follow, name="skiff-hash", daemon=True)
@@ -298,22 +298,21 @@ class _InOrderHasher:
     def written(self, start: int, offset: int) -> None:
         """The range starting at ``start`` has its bytes written up to ``offset``."""
         with self.changed:
-            i = self.slot[start]
-            if offset > self.reached[i]:
-                self.reached[i] = offset
+            if offset > self.reached[start]:
+                self.reached[start] = offset
                 self.changed.notify_all()
 
     def _follow(self) -> None:
         try:
             position = 0
-            for i, (_start, end) in enumerate(self.ranges):
+            for start, end in self.ranges:
                 while position <= end:
                     with self.changed:
-                        while self.reached[i] <= position and not self.stopped:
+                        while self.reached[start] <= position and not self.stopped:
                             self.changed.wait()
                         if self.stopped:
                             return
-                        upto = self.reached[i]
+                        upto = self.reached[start]
                     while position < upto:
                         data = os.pread(self.fd, min(4 * MiB, upto - position), position)
                         if not data:

@@ -105,4 +105,3 @@ def new_crc32c():
     import google_crc32c
 
     return google_crc32c.Checksum()
-
